@@ -1,0 +1,50 @@
+# sitepack — see README.md. `make demo` and `make test` work on a fresh Debian 12 machine with Swift.
+SWIFT     ?= swift
+PORT      ?= 9000
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages: building and running sitepack / its tests (real peers) / the benchmarks.
+BUILD_PKGS := libarchive-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev pkg-config
+TEST_PKGS  := libarchive-tools pigz curl tar gzip python3 coreutils
+BENCH_PKGS := nginx wrk python3.11-doc hyperfine busybox
+
+.PHONY: all deps test-deps bench-deps build release test demo bench clean
+
+all: build
+
+define install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(BUILD_PKGS))
+
+test-deps: deps
+	$(call install_missing,$(TEST_PKGS))
+
+bench-deps: test-deps
+	$(call install_missing,$(BENCH_PKGS))
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: test-deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+demo: release
+	.build/release/sitepack build samples/hello-site -o dist
+	.build/release/sitepack serve dist --host 127.0.0.1 --port $(PORT)
+
+bench: bench-deps release
+	benchmarks/run-all.sh
+
+clean:
+	rm -rf .build dist benchmarks/work

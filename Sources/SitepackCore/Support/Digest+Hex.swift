@@ -1,0 +1,26 @@
+public import Crypto
+
+extension Sequence where Element == UInt8 {
+    /// Lower-case hexadecimal text of these bytes, as `sha256sum` prints a digest.
+    public var hexString: String {
+        var text = ""
+        text.reserveCapacity(64)
+        for byte in self {
+            text.append(Self.hexDigits[Int(byte >> 4)])
+            text.append(Self.hexDigits[Int(byte & 0x0f)])
+        }
+        return text
+    }
+
+    private static var hexDigits: [Character] { Array("0123456789abcdef") }
+}
+
+extension SHA256Digest {
+    /// The digest as 64 lower-case hex characters.
+    public var hex: String { Array(self).hexString }
+}
+
+/// Checks that a string is a SHA-256 digest in hex (64 hex digits, either case).
+public func isSHA256Hex(_ text: String) -> Bool {
+    text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+}

@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// A one-line progress display on standard error (items, bytes, rate), redrawn at most ten times a
+/// second. It draws nothing when disabled, so callers update it unconditionally.
+public final class ProgressReporter: Sendable {
+    private struct State {
+        var items = 0
+        var bytes: Int64 = 0
+        var lastDraw: Double = 0
+        var drewSomething = false
+    }
+
+    private let enabled: Bool
+    private let label: String
+    private let totalItems: Int?
+    private let totalBytes: Int64?
+    private let start: Double
+    private let state = Mutex(State())
+
+    /// Creates a reporter; it is enabled only when `enabled` is true and standard error is a terminal.
+    public init(label: String, totalItems: Int? = nil, totalBytes: Int64? = nil, enabled: Bool) {
+        self.enabled = enabled && Terminal.standardErrorIsTerminal
+        self.label = label
+        self.totalItems = totalItems
+        self.totalBytes = totalBytes
+        self.start = Self.now()
+    }
+
+    /// Adds finished items and bytes, redrawing if enough time has passed.
+    public func advance(items: Int = 0, bytes: Int64 = 0) {
+        guard enabled else { return }
+        let line: String? = state.withLock { state in
+            state.items += items
+            state.bytes += bytes
+            let now = Self.now()
+            guard now - state.lastDraw >= 0.1 else { return nil }
+            state.lastDraw = now
+            state.drewSomething = true
+            return render(state, now: now)
+        }
+        if let line { Terminal.writeStandardError("\r\u{1B}[K" + line) }
+    }
+
+    /// Clears the progress line.
+    public func finish() {
+        guard enabled else { return }
+        let drew = state.withLock { $0.drewSomething }
+        if drew { Terminal.writeStandardError("\r\u{1B}[K") }
+    }
+
+    private func render(_ state: State, now: Double) -> String {
+        let elapsed = max(now - start, 0.001)
+        var parts = [label]
+        if let totalItems { parts.append("\(state.items)/\(totalItems) files") } else if state.items > 0 { parts.append("\(state.items) files") }
+        if let totalBytes, totalBytes > 0 {
+            let percent = Int(Double(state.bytes) * 100 / Double(totalBytes))
+            parts.append("\(ByteCount.format(state.bytes))/\(ByteCount.format(totalBytes)) (\(percent)%)")
+        } else {
+            parts.append(ByteCount.format(state.bytes))
+        }
+        parts.append("\(ByteCount.format(Int64(Double(state.bytes) / elapsed)))/s")
+        return parts.joined(separator: "  ")
+    }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}
+
+/// Human-readable byte counts and their parsing (`64M`, `100GB`, `4096`).
+public enum ByteCount {
+    /// Formats a byte count with a binary unit, e.g. `12.3 MiB`.
+    public static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    /// Parses a size such as `4096`, `64K`, `64KiB`, `10M`, `100GB` (K/M/G/T are powers of 1024; KB/MB/GB/TB of 1000).
+    public static func parse(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.prefix { $0.isNumber }
+        guard let number = Int64(digits) else { return nil }
+        let suffix = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).uppercased()
+        let multiplier: Int64
+        switch suffix {
+        case "", "B": multiplier = 1
+        case "K", "KI", "KIB": multiplier = 1 << 10
+        case "M", "MI", "MIB": multiplier = 1 << 20
+        case "G", "GI", "GIB": multiplier = 1 << 30
+        case "T", "TI", "TIB": multiplier = 1 << 40
+        case "KB": multiplier = 1_000
+        case "MB": multiplier = 1_000_000
+        case "GB": multiplier = 1_000_000_000
+        case "TB": multiplier = 1_000_000_000_000
+        default: return nil
+        }
+        let (result, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : result
+    }
+}
