@@ -17,7 +17,7 @@ public struct IgnoreRules: Sendable {
 
     /// Names excluded from every build: VCS folders, OS litter, editor swap files, the ignore file itself.
     public static let defaultPatterns = [".git", ".hg", ".svn", ".DS_Store", "Thumbs.db", "desktop.ini",
-                                         "*.swp", "*.swo", "*.swx", "*~", ".#*", "#*#", ".sitepackignore"]
+                                         "*.swp", "*.swo", "*.swx", "*~", ".#*", "\\#*#", ".sitepackignore"]
 
     /// An empty rule set.
     public init() {}
