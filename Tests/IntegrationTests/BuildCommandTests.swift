@@ -181,4 +181,16 @@ struct BuildCommandTests {
         #expect(after == ["content.tar.gz", "content.tar.gz.sha256", "manifest.json"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.join("dist/content.tar.gz"))) == before)
     }
+
+    @Test func progressOnATerminalOnlyAndNotWithQuiet() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // `script` gives the command a pseudo-terminal, as a user's shell would.
+        let shown = try Subprocess.run(["script", "-qec", "\(Subprocess.sitepack) build \(sample) -o \(dir.join("a")) >/dev/null", "/dev/null"])
+        #expect(shown.status == 0)
+        #expect(shown.stdout.contains("packing") && shown.stdout.contains("files"))
+        let quiet = try Subprocess.run(["script", "-qec", "\(Subprocess.sitepack) build --quiet \(sample) -o \(dir.join("b")) >/dev/null", "/dev/null"])
+        #expect(quiet.status == 0)
+        #expect(!quiet.stdout.contains("packing"))
+    }
 }

@@ -66,6 +66,7 @@ public struct SiteBuilder {
         }
         let fileCount = scan.entries.filter { if case .file = $0.kind { true } else { false } }.count
         let reporter = progress
+        reporter?.setTotals(items: fileCount, bytes: totalBytes)
 
         var archiveHasher = SHA256()
         let (archiveRawFD, archiveTemporaryPath) = (archiveFD.rawValue, archiveFD.path)
