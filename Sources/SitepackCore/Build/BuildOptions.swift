@@ -20,8 +20,8 @@ public struct BuildOptions: Sendable {
     public var followSymlinks = false
     /// Keep non-ASCII names (NFC-normalised) instead of refusing them.
     public var allowUnicode = false
-    /// Compression threads; the output is the same for any value.
-    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Compression threads (default: the cores, at most 8, which bounds memory); the output is the same for any value.
+    public var threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, 8)
     /// The environment to read `SOURCE_DATE_EPOCH` from.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
 

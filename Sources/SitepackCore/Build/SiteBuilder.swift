@@ -20,7 +20,7 @@ public struct BuildResult: Sendable {
 
 /// Packs a site folder into `content.tar.gz`, `content.tar.gz.sha256` and `manifest.json`, following
 /// the archive contract of DESIGN.md. Files are read once: each is hashed for the manifest while its
-/// bytes stream through the tar writer, the tar stream is hashed, and 1 MiB blocks are compressed on
+/// bytes stream through the tar writer, the tar stream is hashed, and 2 MiB blocks are compressed on
 /// every core. Nothing in the output folder changes unless the whole build succeeds.
 public struct SiteBuilder {
     /// The archive's file name.
