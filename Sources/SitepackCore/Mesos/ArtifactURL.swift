@@ -28,6 +28,12 @@ public struct ArtifactURL: Sendable, Equatable, CustomStringConvertible {
         public var name: String
         /// The sha256 of content.tar.gz, 64 lower-case hex digits.
         public var sha256: String
+
+        /// Creates a content address.
+        public init(name: String, sha256: String) {
+            self.name = name
+            self.sha256 = sha256
+        }
     }
 
     /// File name endings the fetcher extracts with libarchive that sitepack artifacts use

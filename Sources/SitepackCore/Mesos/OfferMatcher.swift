@@ -63,10 +63,10 @@ public enum OfferMatcher {
                 report.append("  offer \(offer.id) (agent \(offer.hostname)): " + lacks.joined(separator: "; "))
             }
         }
-        let noun = offers.count == 1 ? "the offer" : "none of the \(offers.count) offers"
+        let noun = offers.count == 1 ? "the offer does not fit" : "none of the \(offers.count) offers fits"
         throw SitepackError(
             .noOfferFits,
-            "\(noun) fits the task (\(needs.summary)):\n" + report.joined(separator: "\n")
+            "\(noun) the task (\(needs.summary)):\n" + report.joined(separator: "\n")
         )
     }
 
