@@ -13,11 +13,10 @@ extension SitepackCommand {
                 it exits 1 and lists what each offer lacks. The JSON is Mesos's own mapping (snake_case, \
                 enums as names), pretty-printed with sorted keys.
 
-                Runtimes and what the agent must have:
-                  python        \(SiteRuntime.python.agentRequirements)
-                  busybox       \(SiteRuntime.busybox.agentRequirements)
-                  sitepack      \(SiteRuntime.sitepack.agentRequirements)
-                  docker-nginx  \(SiteRuntime.dockerNginx.agentRequirements)
+                Runtimes (what the agent needs): python (python3), busybox (busybox httpd), sitepack \
+                (nothing: it fetches /bin/sitepack from the artifact server), docker-nginx (an agent with \
+                --containerizers=docker,mesos and Docker). HTTP health checks need curl on the agent. \
+                Details: docs/task.md.
 
                 Exit codes: 0 ok, 1 no offer fits or the offer file is unusable, 2 usage error or refused \
                 argument (an artifact Mesos would not extract, --cache on a mutable URL, …).
@@ -48,7 +47,7 @@ extension SitepackCommand {
         @Option(name: .long, help: ArgumentHelp("What serves the site: python, busybox, sitepack or docker-nginx.", valueName: "runtime"))
         var runtime: String = SiteRuntime.python.rawValue
 
-        @Option(name: .long, help: ArgumentHelp("The HTTP health check path.", valueName: "path"))
+        @Option(name: .long, help: ArgumentHelp("The HTTP health check path (default: /).", valueName: "path"))
         var healthPath: String?
 
         @Flag(name: .long, help: "Add no health check.")

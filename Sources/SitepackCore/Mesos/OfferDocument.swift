@@ -4,15 +4,34 @@ public import Foundation
 /// - a single `Offer`;
 /// - an `OFFERS` event as the master streams it: `{"type":"OFFERS","offers":{"offers":[…]}}`;
 /// - the tutorial's `{"offers": […]}`;
-/// - a JSON list of offers.
+/// - a JSON list of offers;
+/// - the raw RecordIO event stream (`<length>\n<event>…`, mesos.md §3.3) as saved from
+///   `/api/v1/scheduler`: the offers of every OFFERS event in it, other events skipped.
 ///
 /// Field names are mesos.proto's snake_case names (stout's JSON mapping, mesos.md §3.2). A JSON
 /// object that is not an offer is refused with the path of the first required field it lacks.
 public enum OfferDocument {
     /// Parses `data` (from `source`, a path or `stdin`, used in messages) into its offers, in order.
     public static func offers(from data: Data, source: String) throws -> [Offer] {
+        if let records = RecordIOSplitter.records(in: data) {
+            return try offers(fromStream: records, source: source)
+        }
         let json = try JSONValue.parse(data, source: source)
         return try offers(from: json, source: source)
+    }
+
+    /// The offers of every OFFERS event in a RecordIO stream, in order.
+    static func offers(fromStream records: [Data], source: String) throws -> [Offer] {
+        var found: [Offer] = []
+        for (index, record) in records.enumerated() {
+            let event = try JSONValue.parse(record, source: "\(source) record \(index + 1)")
+            guard event["type"]?.stringValue == "OFFERS" else { continue }
+            found += try offers(from: event, source: "\(source) record \(index + 1)")
+        }
+        guard !found.isEmpty else {
+            throw SitepackError(.notAnOffer, "\(source): the event stream (\(records.count) records) holds no OFFERS event")
+        }
+        return found
     }
 
     /// Finds the offers in an already parsed document.
@@ -100,6 +119,35 @@ public enum OfferDocument {
             guard begin <= end else { throw range.invalid("end", "\(end) is below begin \(begin)") }
             return ValueRange(begin: begin, end: end)
         }
+    }
+}
+
+/// Splits RecordIO framing: records of `<decimal length>\n<length bytes>`.
+enum RecordIOSplitter {
+    /// The records, or nil when `data` does not start like a RecordIO stream (digits, then a
+    /// newline) or does not frame exactly.
+    static func records(in data: Data) -> [Data]? {
+        let bytes = [UInt8](data)
+        var index = 0
+        var records: [Data] = []
+        while index < bytes.count {
+            var length = 0
+            var digits = 0
+            while index < bytes.count, (48...57).contains(bytes[index]), digits < 10 {
+                length = length * 10 + Int(bytes[index] - 48)
+                index += 1
+                digits += 1
+            }
+            guard digits > 0, index < bytes.count, bytes[index] == UInt8(ascii: "\n") else {
+                // Trailing whitespace after the last record is fine; anything else is not RecordIO.
+                return records.isEmpty || bytes[index...].contains(where: { ![9, 10, 13, 32].contains($0) }) ? nil : records
+            }
+            index += 1
+            guard index + length <= bytes.count else { return nil }
+            records.append(Data(bytes[index ..< index + length]))
+            index += length
+        }
+        return records.isEmpty ? nil : records
     }
 }
 

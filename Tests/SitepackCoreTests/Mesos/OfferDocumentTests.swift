@@ -55,6 +55,21 @@ struct OfferDocumentTests {
         #expect(single.first?.resources.first?.scalar == 1)
     }
 
+    @Test("a saved RecordIO event stream yields the offers of its OFFERS events")
+    func recordIOStream() throws {
+        func record(_ json: String) -> String { "\(json.utf8.count)\n\(json)" }
+        let subscribed = #"{"type":"SUBSCRIBED","subscribed":{"framework_id":{"value":"m-0001"},"heartbeat_interval_seconds":15}}"#
+        let offers = #"{"type":"OFFERS","offers":{"offers":[\#(Self.offerJSON)]}}"#
+        let stream = record(subscribed) + record(#"{"type":"HEARTBEAT"}"#) + record(offers) + record(offers) + "\n"
+        let decoded = try MesosFixtures.offers(stream)
+        #expect(decoded.map(\.id) == ["m-O1", "m-O1"])
+        let noOffers = MesosFixtures.error { _ = try MesosFixtures.offers(record(subscribed)) }
+        #expect(noOffers?.message.contains("holds no OFFERS event") == true)
+        let broken = MesosFixtures.error { _ = try MesosFixtures.offers(record(#"{"type":"HEARTBEAT"}"#) + "5\n{,}xx") }
+        #expect(broken?.code == .malformedJSON)
+        #expect(broken?.message.contains("record 2") == true)
+    }
+
     @Test("malformed JSON is reported with the parser's message, line and column")
     func malformed() {
         let text = "{\n  \"offers\": [\n    {\"id\": {\"value\": \"x\"},, }\n  ]\n}\n"
