@@ -68,6 +68,32 @@ struct SiteTaskTests {
         #expect(try Self.render(request, .marathon, offers: nil) == (try MesosFixtures.expected("marathon-docker-nginx.json")))
     }
 
+    @Test("for every runtime, ACCEPT wraps exactly the TaskInfo, and the port is the same everywhere", arguments: SiteRuntime.allCases)
+    func everyRuntime(_ runtime: SiteRuntime) throws {
+        let request = SiteTaskRequest(artifact: MesosFixtures.artifact, needs: TaskNeeds(cpus: 0.2, mem: 100, port: 9123), runtime: runtime, taskID: "t-\(runtime)")
+        let offers = try MesosFixtures.sampleOffers()
+        let accept = try Self.render(request, .accept, offers: offers)
+        let taskInfo = try Self.render(request, .taskinfo, offers: offers)
+        let marathon = try Self.render(request, .marathon, offers: nil)
+        #expect(accept["accept"]?["operations"]?.arrayValue?.first?["launch"]?["task_infos"] == .array([taskInfo]))
+        let port = JSONValue.number(9123)
+        let ports = taskInfo["resources"]?.arrayValue?.first { $0["name"] == .string("ports") }
+        #expect(ports?["ranges"]?["range"] == .array([.object(["begin": port, "end": port])]))
+        #expect(taskInfo["command"]?["environment"]?["variables"]?.arrayValue?.prefix(2).map { $0["value"] } == [.string("9123"), .string("9123")])
+        #expect(taskInfo["discovery"]?["ports"]?["ports"]?.arrayValue?.first?["number"] == port)
+        let checked = taskInfo["health_check"]?["http"]?["port"]
+        #expect(checked == (runtime == .dockerNginx ? .number(80) : port))
+        if runtime == .dockerNginx {
+            #expect(taskInfo["container"]?["docker"]?["port_mappings"]?.arrayValue?.first?["host_port"] == port)
+            #expect(marathon["container"]?["portMappings"]?.arrayValue?.first?["hostPort"] == port)
+        } else {
+            #expect(taskInfo["command"]?["value"]?.stringValue?.contains("\"$PORT0\"") == true)
+            #expect(marathon["cmd"] == taskInfo["command"]?["value"])
+            #expect(marathon["portDefinitions"]?.arrayValue?.first?["port"] == port)
+        }
+        #expect(marathon["fetch"]?.arrayValue?.count == (runtime == .sitepack ? 2 : 1))
+    }
+
     @Test("the output is byte-for-byte the same for the same input and task id")
     func deterministic() throws {
         let task = try Self.task(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: .dockerNginx))
