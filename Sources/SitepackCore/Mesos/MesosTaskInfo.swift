@@ -9,7 +9,7 @@ public struct MesosTaskInfo: Encodable, Sendable, Equatable {
     /// `agent_id` (required): the offer's agent.
     public var agentID: ID
     /// `resources`: carved from the offer (kept as JSON so every offered member is copied).
-    public var resources: [JSONValue]
+    public var resources: [MesosJSON]
     /// `command`: the command executor runs it (exactly one of command/executor).
     public var command: CommandInfo
     /// `container`: set for the Docker runtime only.

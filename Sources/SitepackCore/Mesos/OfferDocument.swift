@@ -16,7 +16,7 @@ public enum OfferDocument {
         if let records = RecordIOSplitter.records(in: data) {
             return try offers(fromStream: records, source: source)
         }
-        let json = try JSONValue.parse(data, source: source)
+        let json = try MesosJSON.parse(data, source: source)
         return try offers(from: json, source: source)
     }
 
@@ -24,7 +24,7 @@ public enum OfferDocument {
     static func offers(fromStream records: [Data], source: String) throws -> [Offer] {
         var found: [Offer] = []
         for (index, record) in records.enumerated() {
-            let event = try JSONValue.parse(record, source: "\(source) record \(index + 1)")
+            let event = try MesosJSON.parse(record, source: "\(source) record \(index + 1)")
             guard event["type"]?.stringValue == "OFFERS" else { continue }
             found += try offers(from: event, source: "\(source) record \(index + 1)")
         }
@@ -35,30 +35,30 @@ public enum OfferDocument {
     }
 
     /// Finds the offers in an already parsed document.
-    public static func offers(from json: JSONValue, source: String) throws -> [Offer] {
-        let list: [JSONReader]
+    public static func offers(from json: MesosJSON, source: String) throws -> [Offer] {
+        let list: [OfferJSONReader]
         switch json {
         case .array(let elements):
-            list = elements.enumerated().map { JSONReader(value: $1, path: "[\($0)]", source: source) }
+            list = elements.enumerated().map { OfferJSONReader(value: $1, path: "[\($0)]", source: source) }
         case .object(let members):
             if let type = members["type"]?.stringValue {
                 guard type == "OFFERS" else {
                     throw SitepackError(.notAnOffer, "\(source): this is a \(type) event, not an OFFERS event or an offer")
                 }
-                let event = JSONReader(value: json, path: "", source: source)
+                let event = OfferJSONReader(value: json, path: "", source: source)
                 list = try event.required("offers").required("offers").elements()
             } else if let offers = members["offers"] {
-                let reader = JSONReader(value: offers, path: "offers", source: source)
+                let reader = OfferJSONReader(value: offers, path: "offers", source: source)
                 if offers.arrayValue != nil {
                     list = try reader.elements()
                 } else {
                     list = try reader.required("offers").elements()
                 }
             } else {
-                list = [JSONReader(value: json, path: "", source: source)]
+                list = [OfferJSONReader(value: json, path: "", source: source)]
             }
         default:
-            throw SitepackError(.notAnOffer, "\(source): expected an offer (a JSON object) or a list of offers, found \(JSONReader.kind(of: json))")
+            throw SitepackError(.notAnOffer, "\(source): expected an offer (a JSON object) or a list of offers, found \(OfferJSONReader.kind(of: json))")
         }
         guard !list.isEmpty else {
             throw SitepackError(.notAnOffer, "\(source): holds no offers")
@@ -66,7 +66,7 @@ public enum OfferDocument {
         return try list.map(offer(from:))
     }
 
-    static func offer(from reader: JSONReader) throws -> Offer {
+    static func offer(from reader: OfferJSONReader) throws -> Offer {
         _ = try reader.object()
         let resources = try reader.optional("resources")?.elements() ?? []
         let attributes = try reader.optional("attributes")?.elements() ?? []
@@ -81,7 +81,7 @@ public enum OfferDocument {
         )
     }
 
-    static func resource(from reader: JSONReader) throws -> OfferedResource {
+    static func resource(from reader: OfferJSONReader) throws -> OfferedResource {
         var metadata = try reader.object()
         let name = try reader.required("name").string()
         let type = try reader.required("type").string()
@@ -99,7 +99,7 @@ public enum OfferDocument {
         return resource
     }
 
-    static func attribute(from reader: JSONReader) throws -> OfferAttribute {
+    static func attribute(from reader: OfferJSONReader) throws -> OfferAttribute {
         _ = try reader.object()
         let name = try reader.required("name").string()
         let type = try reader.required("type").string()
@@ -112,7 +112,7 @@ public enum OfferDocument {
         }
     }
 
-    static func ranges(from reader: JSONReader) throws -> [ValueRange] {
+    static func ranges(from reader: OfferJSONReader) throws -> [ValueRange] {
         try (reader.optional("range")?.elements() ?? []).map { range in
             let begin = try range.required("begin").unsigned()
             let end = try range.required("end").unsigned()
@@ -122,16 +122,16 @@ public enum OfferDocument {
     }
 }
 
-/// Walks a ``JSONValue`` with the path so far, so a missing or mistyped field is reported
+/// Walks a ``MesosJSON`` with the path so far, so a missing or mistyped field is reported
 /// as `offers[0].agent_id.value` rather than "data corrupted".
-struct JSONReader {
-    var value: JSONValue
+struct OfferJSONReader {
+    var value: MesosJSON
     var path: String
     var source: String
 
     func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func object() throws -> [String: JSONValue] {
+    func object() throws -> [String: MesosJSON] {
         guard let members = value.objectValue else {
             throw SitepackError(.notAnOffer, "\(source): \(path.isEmpty ? "the document" : path) should be a JSON object, found \(Self.kind(of: value))")
         }
@@ -139,26 +139,26 @@ struct JSONReader {
     }
 
     /// A member that mesos.proto marks `required`; absent or null is refused.
-    func required(_ key: String) throws -> JSONReader {
+    func required(_ key: String) throws -> OfferJSONReader {
         let members = try object()
         guard let member = members[key], member != .null else {
             throw SitepackError(.notAnOffer, "\(source): not an offer: required field `\(child(key))` is missing")
         }
-        return JSONReader(value: member, path: child(key), source: source)
+        return OfferJSONReader(value: member, path: child(key), source: source)
     }
 
     /// An optional member; null counts as absent, as in stout's parser.
-    func optional(_ key: String) throws -> JSONReader? {
+    func optional(_ key: String) throws -> OfferJSONReader? {
         let members = try object()
         guard let member = members[key], member != .null else { return nil }
-        return JSONReader(value: member, path: child(key), source: source)
+        return OfferJSONReader(value: member, path: child(key), source: source)
     }
 
-    func elements() throws -> [JSONReader] {
+    func elements() throws -> [OfferJSONReader] {
         guard let elements = value.arrayValue else {
             throw SitepackError(.notAnOffer, "\(source): \(path) should be a JSON array, found \(Self.kind(of: value))")
         }
-        return elements.enumerated().map { JSONReader(value: $1, path: "\(path)[\($0)]", source: source) }
+        return elements.enumerated().map { OfferJSONReader(value: $1, path: "\(path)[\($0)]", source: source) }
     }
 
     func string() throws -> String {
@@ -189,7 +189,7 @@ struct JSONReader {
         SitepackError(.notAnOffer, "\(source): \(child(key)) \(problem)")
     }
 
-    static func kind(of value: JSONValue) -> String {
+    static func kind(of value: MesosJSON) -> String {
         switch value {
         case .null: return "null"
         case .bool: return "a boolean"

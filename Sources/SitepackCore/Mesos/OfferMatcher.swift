@@ -30,7 +30,7 @@ public enum OfferMatcher {
     /// Tries one offer.
     public static func fit(_ needs: TaskNeeds, _ offer: Offer) -> Fit {
         var lacks: [String] = []
-        var carved: [JSONValue] = []
+        var carved: [MesosJSON] = []
 
         var scalars: [(String, Double)] = [("cpus", needs.cpus), ("mem", needs.mem)]
         if let disk = needs.disk { scalars.append(("disk", disk)) }
@@ -62,7 +62,7 @@ public enum OfferMatcher {
 
     /// Takes `milli` thousandths of `name` from the offer's carvable SCALAR resources, in offer
     /// order, splitting across several (e.g. reserved then unreserved) when one is not enough.
-    static func carveScalar(_ name: String, milli wanted: Int64, from offer: Offer) -> Result<[JSONValue], Lack> {
+    static func carveScalar(_ name: String, milli wanted: Int64, from offer: Offer) -> Result<[MesosJSON], Lack> {
         let candidates = offer.resources.filter { $0.name == name && $0.type == "SCALAR" && $0.isCarvable }
         let available = candidates.reduce(Int64(0)) { $0 + ScalarQuantity.milli($1.scalar ?? 0) }
         guard available >= wanted else {
@@ -70,7 +70,7 @@ public enum OfferMatcher {
             return .failure(Lack(text: "\(name): \(ScalarQuantity.text(milli: wanted)) needed, \(offered)"))
         }
         var remaining = wanted
-        var pieces: [JSONValue] = []
+        var pieces: [MesosJSON] = []
         for resource in candidates where remaining > 0 {
             let take = min(remaining, ScalarQuantity.milli(resource.scalar ?? 0))
             guard take > 0 else { continue }

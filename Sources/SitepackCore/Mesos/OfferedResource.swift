@@ -13,10 +13,10 @@ public struct OfferedResource: Sendable, Equatable {
     /// The items of a SET resource.
     public var set: [String]?
     /// Every member except `name`, `type`, `scalar`, `ranges`, `set` and `text`, as offered.
-    public var metadata: [String: JSONValue]
+    public var metadata: [String: MesosJSON]
 
     /// Creates a resource.
-    public init(name: String, type: String, scalar: Double? = nil, ranges: [ValueRange]? = nil, set: [String]? = nil, metadata: [String: JSONValue] = [:]) {
+    public init(name: String, type: String, scalar: Double? = nil, ranges: [ValueRange]? = nil, set: [String]? = nil, metadata: [String: MesosJSON] = [:]) {
         self.name = name
         self.type = type
         self.scalar = scalar
@@ -42,7 +42,7 @@ public struct OfferedResource: Sendable, Equatable {
     }
 
     /// This resource's metadata with a new SCALAR amount, as Mesos JSON.
-    func carved(scalar milli: Int64) -> JSONValue {
+    func carved(scalar milli: Int64) -> MesosJSON {
         var members = metadata
         members["name"] = .string(name)
         members["type"] = .string("SCALAR")
@@ -51,11 +51,11 @@ public struct OfferedResource: Sendable, Equatable {
     }
 
     /// This resource's metadata with a single port as its range, as Mesos JSON.
-    func carved(port: UInt64) -> JSONValue {
+    func carved(port: UInt64) -> MesosJSON {
         var members = metadata
         members["name"] = .string(name)
         members["type"] = .string("RANGES")
-        let range = JSONValue.object(["begin": .integer(Int64(port)), "end": .integer(Int64(port))])
+        let range = MesosJSON.object(["begin": .integer(Int64(port)), "end": .integer(Int64(port))])
         members["ranges"] = .object(["range": .array([range])])
         return .object(members)
     }

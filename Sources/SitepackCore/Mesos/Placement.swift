@@ -6,5 +6,5 @@ public struct Placement: Sendable, Equatable {
     public var port: UInt64
     /// `cpus`, `mem`, (`disk`,) `ports` in Mesos JSON, each copying the role, allocation info and
     /// reservations of the offered resource it was carved from.
-    public var resources: [JSONValue]
+    public var resources: [MesosJSON]
 }

@@ -12,7 +12,7 @@ public enum ScalarQuantity {
     }
 
     /// The JSON number for an amount: an integer when whole (`100`), otherwise a decimal (`0.2`).
-    static func json(milli: Int64) -> JSONValue {
+    static func json(milli: Int64) -> MesosJSON {
         milli % 1000 == 0 ? .integer(milli / 1000) : .number(value(milli: milli))
     }
 

@@ -70,13 +70,13 @@ public struct SiteTask: Sendable {
         let placement = try offers.map { try OfferMatcher.place(request.needs, in: $0) }
         switch format {
         case .marathon:
-            return try JSONValue.encodePretty(marathonApp())
+            return try MesosJSON.encodePretty(marathonApp())
         case .taskinfo, .accept:
             guard let placement else {
                 throw SitepackError(.taskArgumentRefused, "--offer is required for --format \(format.rawValue)")
             }
-            if format == .taskinfo { return try JSONValue.encodePretty(taskInfo(on: placement)) }
-            return try JSONValue.encodePretty(acceptCall(on: placement))
+            if format == .taskinfo { return try MesosJSON.encodePretty(taskInfo(on: placement)) }
+            return try MesosJSON.encodePretty(acceptCall(on: placement))
         }
     }
 

@@ -36,18 +36,18 @@ enum MesosFixtures {
     }
 
     /// A fixture parsed, with `@SITEPACK_VERSION@` replaced by the running version.
-    static func expected(_ name: String) throws -> JSONValue {
+    static func expected(_ name: String) throws -> MesosJSON {
         let text = String(decoding: try data(name), as: UTF8.self)
             .replacingOccurrences(of: "@SITEPACK_VERSION@", with: SitepackVersion.current)
-        return canonical(try JSONValue.parse(Data(text.utf8), source: name))
+        return canonical(try MesosJSON.parse(Data(text.utf8), source: name))
     }
 
-    static func parsed(_ output: String) throws -> JSONValue {
-        canonical(try JSONValue.parse(Data(output.utf8), source: "output"))
+    static func parsed(_ output: String) throws -> MesosJSON {
+        canonical(try MesosJSON.parse(Data(output.utf8), source: "output"))
     }
 
     /// Numbers compared by value: `5`, `5.0` and `5e0` are the same JSON number.
-    static func canonical(_ value: JSONValue) -> JSONValue {
+    static func canonical(_ value: MesosJSON) -> MesosJSON {
         switch value {
         case .integer(let number): return .number(Double(number))
         case .array(let elements): return .array(elements.map(canonical))

@@ -40,7 +40,7 @@ struct OfferMatcherTests {
         let offers = try MesosFixtures.multiRoleOffers()
         let error = MesosFixtures.error { _ = try OfferMatcher.place(TaskNeeds(cpus: 0.1, mem: 64, port: 31150), in: offers) }
         #expect(error?.code == .noOfferFits)
-        #expect(error?.exitStatusIsFailure == true)
+        #expect(error?.taskExitIsFailure == true)
         #expect(error?.message.contains("port 31150 is not offered (offered ports: [31000-31099, 31200-32000])") == true)
         #expect(error?.message.contains("offer 5c1a…-O42") == true)
     }
@@ -50,7 +50,7 @@ struct OfferMatcherTests {
         let offer = try #require(try MesosFixtures.multiRoleOffers().first)
         let placement = try OfferMatcher.place(TaskNeeds(cpus: 0.2, mem: 100, disk: 10), in: [offer])
         #expect(placement.port == 31000)
-        #expect(placement.resources.map { $0["name"] } == ["cpus", "mem", "disk", "ports"].map(JSONValue.string))
+        #expect(placement.resources.map { $0["name"] } == ["cpus", "mem", "disk", "ports"].map(MesosJSON.string))
         for resource in placement.resources {
             #expect(resource["allocation_info"] == .object(["role": .string("web")]))
             #expect(resource["role"] == .string("*"))
@@ -122,5 +122,5 @@ struct OfferMatcherTests {
 }
 
 extension SitepackError {
-    var exitStatusIsFailure: Bool { code.exitStatus == SitepackError.ExitStatus.failure }
+    var taskExitIsFailure: Bool { code.exitStatus == SitepackError.ExitStatus.failure }
 }

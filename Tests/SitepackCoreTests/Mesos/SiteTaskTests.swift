@@ -8,7 +8,7 @@ struct SiteTaskTests {
         try SiteTask(request, randomHex: { "0badc0de" })
     }
 
-    static func render(_ request: SiteTaskRequest, _ format: TaskOutputFormat, offers: [Offer]?) throws -> JSONValue {
+    static func render(_ request: SiteTaskRequest, _ format: TaskOutputFormat, offers: [Offer]?) throws -> MesosJSON {
         try MesosFixtures.parsed(try task(request).render(format, offers: offers))
     }
 
@@ -76,7 +76,7 @@ struct SiteTaskTests {
         let taskInfo = try Self.render(request, .taskinfo, offers: offers)
         let marathon = try Self.render(request, .marathon, offers: nil)
         #expect(accept["accept"]?["operations"]?.arrayValue?.first?["launch"]?["task_infos"] == .array([taskInfo]))
-        let port = JSONValue.number(9123)
+        let port = MesosJSON.number(9123)
         let ports = taskInfo["resources"]?.arrayValue?.first { $0["name"] == .string("ports") }
         #expect(ports?["ranges"]?["range"] == .array([.object(["begin": port, "end": port])]))
         #expect(taskInfo["command"]?["environment"]?["variables"]?.arrayValue?.prefix(2).map { $0["value"] } == [.string("9123"), .string("9123")])

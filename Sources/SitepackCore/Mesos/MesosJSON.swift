@@ -5,14 +5,14 @@ public import Foundation
 ///
 /// Integers and fractional numbers are kept apart so a `uint64` range bound or a
 /// nanosecond count is written back as the same integer, never as `5e+09`.
-public enum JSONValue: Sendable, Hashable, Codable {
+public enum MesosJSON: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
     case integer(Int64)
     case number(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([MesosJSON])
+    case object([String: MesosJSON])
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -26,10 +26,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
             self = .number(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
+        } else if let value = try? container.decode([MesosJSON].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(try container.decode([String: MesosJSON].self))
         }
     }
 
@@ -47,13 +47,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// The members of an object, or nil for any other value.
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: [String: MesosJSON]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
     /// The elements of an array, or nil for any other value.
-    public var arrayValue: [JSONValue]? {
+    public var arrayValue: [MesosJSON]? {
         if case .array(let elements) = self { return elements }
         return nil
     }
@@ -85,25 +85,25 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// Looks up a member of an object.
-    public subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> MesosJSON? {
         objectValue?[key]
     }
 
     /// Parses JSON text. A syntax error becomes a ``SitepackError`` naming `source` and the
     /// line and column where the parser stopped, with the parser's own message.
-    public static func parse(_ data: Data, source: String) throws -> JSONValue {
+    public static func parse(_ data: Data, source: String) throws -> MesosJSON {
         do {
             _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             let description = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            let location = JSONTextLocation(of: data, parserMessage: description)
+            let location = MesosJSONLocation(of: data, parserMessage: description)
             throw SitepackError(
                 .malformedJSON,
                 "\(source): malformed JSON at line \(location.line), column \(location.column): \(description)"
             )
         }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONDecoder().decode(MesosJSON.self, from: data)
         } catch {
             throw SitepackError(.malformedJSON, "\(source): cannot read the JSON: \(error)")
         }
@@ -120,7 +120,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
 /// A 1-based line and column in JSON text, found from the offset in a parser message
 /// ("… around character 25.") or, when the message has none, at the end of the text.
-struct JSONTextLocation: Equatable {
+struct MesosJSONLocation: Equatable {
     var line: Int
     var column: Int
 
