@@ -6,14 +6,22 @@ public import Foundation
 /// Integers and fractional numbers are kept apart so a `uint64` range bound or a
 /// nanosecond count is written back as the same integer, never as `5e+09`.
 public enum MesosJSON: Sendable, Hashable, Codable {
+    /// `null` (stout reads it as "unset").
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number without a fraction or exponent that fits in 64 bits.
     case integer(Int64)
+    /// Any other number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([MesosJSON])
+    /// An object; member order is not kept (output sorts keys).
     case object([String: MesosJSON])
 
+    /// Decodes any JSON value.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -33,6 +41,7 @@ public enum MesosJSON: Sendable, Hashable, Codable {
         }
     }
 
+    /// Encodes the value as it was read.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
