@@ -58,54 +58,71 @@ public enum BlockedGzip {
         return output
     }
 
-    /// Compresses one block into a complete member.
-    static func member(for block: UnsafeRawBufferPointer, compressor: borrowing DeflateCompressor, level: Int) -> [UInt8] {
-        let bound = compressor.bound(block.count)
-        var out = [UInt8](repeating: 0, count: headerLength + bound + trailerLength)
-        let deflated = out.withUnsafeMutableBytes { buffer in
-            compressor.compress(block, into: UnsafeMutableRawBufferPointer(rebasing: buffer[headerLength..<(headerLength + bound)]))
-        }
+    /// The largest member a block of `blockSize` bytes can become.
+    static func memberBound(blockSize: Int, compressor: borrowing DeflateCompressor) -> Int {
+        headerLength + compressor.bound(blockSize) + trailerLength
+    }
+
+    /// Compresses one block into a complete member written at the start of `output`
+    /// (at least `memberBound` bytes); returns the member's size.
+    static func writeMember(for block: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                            compressor: borrowing DeflateCompressor, level: Int) -> Int {
+        let body = UnsafeMutableRawBufferPointer(rebasing: output[headerLength..<(output.count - trailerLength)])
+        let deflated = compressor.compress(block, into: body)
         let total = headerLength + deflated + trailerLength
-        out.removeLast(out.count - total)
-        let head = header(memberSize: total, level: level)
-        out.replaceSubrange(0..<headerLength, with: head)
+        for (index, byte) in header(memberSize: total, level: level).enumerated() { output[index] = byte }
         let crc = DeflateLibrary.crc32(block)
         let size = UInt32(truncatingIfNeeded: block.count)
-        let tail: [UInt8] = [UInt8(crc & 0xff), UInt8((crc >> 8) & 0xff), UInt8((crc >> 16) & 0xff), UInt8(crc >> 24),
-                             UInt8(size & 0xff), UInt8((size >> 8) & 0xff), UInt8((size >> 16) & 0xff), UInt8(size >> 24)]
-        out.replaceSubrange((total - trailerLength)..<total, with: tail)
-        return out
+        for i in 0..<4 {
+            output[total - 8 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))
+            output[total - 4 + i] = UInt8(truncatingIfNeeded: size >> (8 * UInt32(i)))
+        }
+        return total
     }
 }
 
 /// Compresses a byte stream into ``BlockedGzip`` members on `threads` worker threads, handing the
-/// members to `sink` in order on the calling thread. At most `threads + 3` blocks are in memory.
+/// members to `sink` in order on the calling thread.
 ///
-/// Plain threads rather than tasks: the producer is a synchronous C callback (libarchive's writer)
-/// that must block for back-pressure, which would starve Swift's cooperative pool on a 2-core machine.
+/// Memory is a fixed pool of `threads + 2` slots, each holding one input block and room for its
+/// member, allocated once: the producer fills a slot in place, a worker compresses it, and the
+/// producer writes members out in order and reuses their slots. Plain threads rather than tasks:
+/// the producer is a synchronous C callback (libarchive's writer) that must block for back-pressure,
+/// which would starve Swift's cooperative pool on a 2-core machine.
 ///
-/// `@unchecked Sendable`: the queue, in-flight list and job results are only touched under
-/// `condition`; the current block and counters only by the producing thread.
+/// `@unchecked Sendable`: the queue, the in-flight list and the slots' `done` flags are only touched
+/// under `condition`; a slot's buffers belong to the producer until queued, to one worker until
+/// done, then to the producer again.
 public final class ParallelGzipWriter: @unchecked Sendable {
-    private final class Job: @unchecked Sendable {
-        let input: [UInt8]
-        var output: [UInt8] = []
+    private final class Slot {
+        let input: UnsafeMutableRawBufferPointer
+        var inputCount = 0
+        let output: UnsafeMutableRawBufferPointer
+        var outputCount = 0
         var done = false
-        init(_ input: [UInt8]) { self.input = input }
+
+        init(blockSize: Int, memberBound: Int) {
+            input = .allocate(byteCount: blockSize, alignment: 64)
+            output = .allocate(byteCount: memberBound, alignment: 64)
+        }
+
+        deinit {
+            input.deallocate()
+            output.deallocate()
+        }
     }
 
     private let level: Int
     private let blockSize: Int
-    private let threads: Int
     private let sink: (UnsafeRawBufferPointer) throws -> Void
-    private var current: [UInt8] = []
     private let inlineCompressor: CompressorHolder?
     private let condition = NSCondition()
-    private var queue: [Job] = []
-    private var inFlight: [Job] = []
+    private var free: [Slot] = []
+    private var queue: [Slot] = []
+    private var inFlight: [Slot] = []
+    private var filling: Slot?
     private var closing = false
     private var liveWorkers = 0
-    private let maxInFlight: Int
 
     /// Bytes given to `write`.
     public private(set) var uncompressedBytes: Int64 = 0
@@ -117,16 +134,17 @@ public final class ParallelGzipWriter: @unchecked Sendable {
                 sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         self.level = level
         self.blockSize = blockSize
-        self.threads = max(1, threads)
         self.sink = sink
-        self.maxInFlight = max(1, threads) + 2
-        _ = try DeflateCompressor(level: level)  // validate the level before starting threads
-        current.reserveCapacity(blockSize)
-        if self.threads == 1 {
-            inlineCompressor = CompressorHolder(try DeflateCompressor(level: level))
+        let probe = try DeflateCompressor(level: level)  // validates the level before starting threads
+        let bound = BlockedGzip.memberBound(blockSize: blockSize, compressor: probe)
+        let threads = max(1, threads)
+        let slotCount = threads == 1 ? 1 : threads + 2
+        free = (0..<slotCount).map { _ in Slot(blockSize: blockSize, memberBound: bound) }
+        if threads == 1 {
+            inlineCompressor = CompressorHolder(probe)
         } else {
             inlineCompressor = nil
-            for _ in 0..<self.threads { startWorker() }
+            for _ in 0..<threads { startWorker() }
         }
     }
 
@@ -137,53 +155,98 @@ public final class ParallelGzipWriter: @unchecked Sendable {
         var remaining = bytes
         uncompressedBytes += Int64(bytes.count)
         while !remaining.isEmpty {
-            let take = min(blockSize - current.count, remaining.count)
-            current.append(contentsOf: UnsafeRawBufferPointer(rebasing: remaining[0..<take]))
+            let slot = try filling ?? acquireSlot()
+            filling = slot
+            let take = min(blockSize - slot.inputCount, remaining.count)
+            UnsafeMutableRawBufferPointer(rebasing: slot.input[slot.inputCount..<(slot.inputCount + take)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: remaining[0..<take]))
+            slot.inputCount += take
             remaining = UnsafeRawBufferPointer(rebasing: remaining[take...])
-            if current.count == blockSize { try submitCurrent() }
+            if slot.inputCount == blockSize { try submitFilling() }
         }
     }
 
-    /// Compresses the last partial block, waits for every member, and stops the workers.
+    /// Compresses the last partial block, writes every member, and stops the workers.
     public func finish() throws {
-        if !current.isEmpty || compressedBytes == 0 && inFlight.isEmpty { try submitCurrent() }
-        condition.lock()
-        var ready: [Job] = []
-        while !inFlight.isEmpty {
-            if inFlight[0].done { ready.append(inFlight.removeFirst()) } else { condition.wait() }
+        if filling != nil { try submitFilling() }
+        if compressedBytes == 0 && inFlight.isEmpty {
+            // An empty stream is still one (empty) member, as gzip writes it.
+            filling = try acquireSlot()
+            try submitFilling()
         }
-        condition.unlock()
-        for job in ready { try emit(job) }
+        while let slot = try oldestWhenDone(wait: true) { try emit(slot) }
         cancel()
     }
 
-    private func submitCurrent() throws {
-        let block = current
-        current = []
-        current.reserveCapacity(blockSize)
-        if let inlineCompressor {
-            let member = block.withUnsafeBytes { BlockedGzip.member(for: $0, compressor: inlineCompressor.compressor, level: level) }
-            try emitBytes(member)
-            return
-        }
-        let job = Job(block)
+    /// Stops the workers without writing what is still queued (after an error; `finish` calls it too).
+    public func cancel() {
         condition.lock()
-        queue.append(job)
-        inFlight.append(job)
+        closing = true
+        queue.removeAll()
         condition.broadcast()
-        var ready: [Job] = []
-        while inFlight.count > maxInFlight || inFlight.first?.done == true {
-            if inFlight[0].done { ready.append(inFlight.removeFirst()) } else { condition.wait() }
-        }
+        while liveWorkers > 0 { condition.wait() }
         condition.unlock()
-        for job in ready { try emit(job) }
     }
 
-    private func emit(_ job: Job) throws { try emitBytes(job.output) }
+    private func submitFilling() throws {
+        guard let slot = filling else { return }
+        filling = nil
+        if let inlineCompressor {
+            slot.outputCount = BlockedGzip.writeMember(for: UnsafeRawBufferPointer(rebasing: slot.input[0..<slot.inputCount]),
+                                                       into: slot.output, compressor: inlineCompressor.compressor, level: level)
+            try emit(slot)
+            return
+        }
+        condition.lock()
+        slot.done = false
+        queue.append(slot)
+        inFlight.append(slot)
+        condition.signal()
+        condition.unlock()
+        // Write out whatever is already finished, in order, without waiting.
+        while let done = try oldestWhenDone(wait: false) { try emit(done) }
+    }
 
-    private func emitBytes(_ member: [UInt8]) throws {
-        compressedBytes += Int64(member.count)
-        try member.withUnsafeBytes { bytes in try sink(bytes) }
+    /// A free slot, waiting for (and writing out) the oldest member when all are in use.
+    private func acquireSlot() throws -> Slot {
+        while true {
+            condition.lock()
+            if let slot = free.popLast() {
+                condition.unlock()
+                return slot
+            }
+            condition.unlock()
+            guard let oldest = try oldestWhenDone(wait: true) else {
+                throw SitepackError(.io, "the compression pipeline stopped unexpectedly")
+            }
+            try emit(oldest)
+        }
+    }
+
+    /// Removes and returns the oldest in-flight slot once it is compressed (nil when none, or not yet done and `wait` is false).
+    private func oldestWhenDone(wait: Bool) throws -> Slot? {
+        condition.lock()
+        defer { condition.unlock() }
+        while let first = inFlight.first {
+            if first.done { return inFlight.removeFirst() }
+            if !wait || closing { return nil }
+            condition.wait()
+        }
+        return nil
+    }
+
+    /// Hands a member to the sink and returns its slot to the pool.
+    private func emit(_ slot: Slot) throws {
+        compressedBytes += Int64(slot.outputCount)
+        let member = UnsafeRawBufferPointer(rebasing: slot.output[0..<slot.outputCount])
+        slot.inputCount = 0
+        slot.outputCount = 0
+        defer {
+            condition.lock()
+            free.append(slot)
+            condition.unlock()
+        }
+        try sink(member)
     }
 
     private func startWorker() {
@@ -201,28 +264,19 @@ public final class ParallelGzipWriter: @unchecked Sendable {
                     condition.unlock()
                     return
                 }
-                let job = queue.removeFirst()
+                let slot = queue.removeFirst()
                 condition.unlock()
-                let member = job.input.withUnsafeBytes { BlockedGzip.member(for: $0, compressor: compressor, level: level) }
+                let size = BlockedGzip.writeMember(for: UnsafeRawBufferPointer(rebasing: slot.input[0..<slot.inputCount]),
+                                                   into: slot.output, compressor: compressor, level: level)
                 condition.lock()
-                job.output = member
-                job.done = true
+                slot.outputCount = size
+                slot.done = true
                 condition.broadcast()
                 condition.unlock()
             }
         }
         thread.stackSize = 1 << 20
         thread.start()
-    }
-
-    /// Stops the workers without emitting what is still queued (after an error; `finish` calls it too).
-    public func cancel() {
-        condition.lock()
-        closing = true
-        queue.removeAll()
-        condition.broadcast()
-        while liveWorkers > 0 { condition.wait() }
-        condition.unlock()
     }
 }
 
