@@ -263,3 +263,17 @@ public struct ArchiveReader: ~Copyable {
         try checkArchive(result, archive, context(), code: corrupt ? .corruptArchive : .archive, warningsAreErrors: warningsAreFatal)
     }
 }
+
+/// Runs `body` with this thread's `LC_CTYPE` set to `C.UTF-8` (`uselocale`, so other threads and the
+/// process locale are untouched), letting libarchive convert UTF-8 names. Mesos never calls
+/// `setlocale`, so Mesos-compatible extraction does not use this and fails on non-ASCII names as
+/// Mesos does (MESOS-9393).
+public func withUTF8CharacterLocale<T>(_ body: () throws -> T) rethrows -> T {
+    guard let utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", nil) else { return try body() }
+    let previous = uselocale(utf8)
+    defer {
+        uselocale(previous)
+        freelocale(utf8)
+    }
+    return try body()
+}

@@ -144,7 +144,7 @@ public struct SafeExtractor: ~Copyable {
                 _ = fchdir(previous)
                 Glibc.close(previous)
             }
-            return try writeStrictly(from: &reader, limits: limits, progress: progress)
+            return try withUTF8CharacterLocale { try writeStrictly(from: &reader, limits: limits, progress: progress) }
         }
         summary.topLevelNames = try Self.moveContents(of: staging, into: destination)
         return summary

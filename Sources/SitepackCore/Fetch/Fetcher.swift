@@ -297,6 +297,7 @@ public struct Fetcher: Sendable {
         }
         guard atEnd else { throw SitepackError(.corruptArchive, "\(name) is truncated: the gzip stream ends early") }
         try out.close()
+        chmod(temporary, 0o644)
         guard rename(temporary, output) == 0 else {
             throw SitepackError(.io, "cannot write \(output): \(String(cString: strerror(errno)))")
         }
