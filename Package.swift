@@ -67,14 +67,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SitepackTestSupport",
+            path: "Tests/SitepackTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SitepackCoreTests",
-            dependencies: ["SitepackCore"],
+            dependencies: ["SitepackCore", "SitepackTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SitepackCore"],
+            dependencies: ["SitepackCore", "SitepackTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

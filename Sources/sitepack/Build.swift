@@ -1,17 +1,116 @@
 import ArgumentParser
+import Foundation
 import SitepackCore
 
 extension SitepackCommand {
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Pack a site folder into a reproducible content.tar.gz (+ .sha256, manifest.json)."
+            abstract: "Pack a site folder into a reproducible content.tar.gz (+ .sha256, manifest.json).",
+            discussion: """
+                The archive holds every file under one top folder (--prefix, default "site"), sorted, with \
+                owner 0/0, modes 0644/0755 and one mtime: SOURCE_DATE_EPOCH, else the last git commit \
+                time, else the newest file. Same input and same sitepack version give the same bytes.
+                Prints "<sha256>  <path>" (sha256sum format) on stdout.
+                """
         )
 
-        @Argument(help: "The site folder to pack.")
+        @Argument(help: "The site folder to pack.", completion: .directory)
         var siteDirectory: String
 
-        func run() async throws {
-            throw ValidationError("not built yet")
+        @Option(name: .shortAndLong, help: "Output folder.", completion: .directory)
+        var output = "dist"
+
+        @Option(help: "Site name used in URLs and task ids (default: the folder's name).")
+        var name: String?
+
+        @Option(help: "The single top folder inside the archive.")
+        var prefix = "site"
+
+        @Option(name: .customLong("exclude"), help: "Leave out paths matching this gitignore-style pattern (repeatable).")
+        var excludes: [String] = []
+
+        @Option(help: "Compression level, 1 (fastest) to 9 (smallest).")
+        var level = 6
+
+        @Option(help: "Fixed mtime for every entry, in seconds since 1970 (overrides $SOURCE_DATE_EPOCH).")
+        var sourceDateEpoch: Int64?
+
+        @Flag(help: "Store the content of symlink targets instead of the links (needed for links leaving the site).")
+        var followSymlinks = false
+
+        @Flag(help: "Keep non-ASCII file names (NFC-normalised); the Mesos fetcher may fail on them (MESOS-9393).")
+        var allowUnicode = false
+
+        @Option(help: ArgumentHelp("Compression threads (default: all cores); the bytes are the same for any value.", visibility: .hidden))
+        var threads: Int?
+
+        @OptionGroup var outputOptions: OutputOptions
+
+        func validate() throws {
+            guard (1...9).contains(level) else { throw ValidationError("--level must be between 1 and 9, got \(level)") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         }
+
+        func run() async throws {
+            var options = BuildOptions(siteDirectory: siteDirectory)
+            options.outputDirectory = output
+            options.name = name
+            options.prefix = prefix
+            options.excludes = excludes
+            options.level = level
+            options.sourceDateEpoch = sourceDateEpoch
+            options.followSymlinks = followSymlinks
+            options.allowUnicode = allowUnicode
+            if let threads { options.threads = threads }
+            TemporaryFiles.shared.removeOnInterrupt()
+            let progress = ProgressReporter(label: "packing", enabled: !outputOptions.quiet)
+            let result = try await reportingErrors { try SiteBuilder(options: options).build(progress: progress) }
+            if outputOptions.json {
+                try FileHandleOutput.json(BuildSummary(result))
+            } else {
+                FileHandleOutput.standardOutput("\(result.manifest.archive.sha256)  \(result.archivePath)")
+            }
+        }
+    }
+}
+
+/// The `--json` output of `sitepack build`: the manifest without its per-file list.
+struct BuildSummary: Encodable {
+    let name: String
+    let sha256: String
+    let size: Int64
+    let path: String
+    let manifest: String
+    let tarSha256: String
+    let fileCount: Int
+    let totalBytes: Int64
+    let excluded: Int
+    let mtime: Int64
+    let mtimeSource: String
+    let compressor: String
+    let level: Int
+    let seconds: Double
+
+    init(_ result: BuildResult) {
+        let m = result.manifest
+        name = m.name
+        sha256 = m.archive.sha256
+        size = m.archive.size
+        path = result.archivePath
+        manifest = result.manifestPath
+        tarSha256 = m.tar.sha256
+        fileCount = m.fileCount
+        totalBytes = m.totalBytes
+        excluded = m.excluded.count
+        mtime = m.mtime.epoch
+        mtimeSource = m.mtime.source.rawValue
+        compressor = "\(m.compressor.name) \(m.compressor.version)"
+        level = m.compressor.level
+        seconds = (result.seconds * 1000).rounded() / 1000
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, sha256, size, path, manifest, excluded, mtime, compressor, level, seconds
+        case tarSha256 = "tar_sha256", fileCount = "file_count", totalBytes = "total_bytes", mtimeSource = "mtime_source"
     }
 }

@@ -8,8 +8,9 @@ import Foundation
 /// Each member carries, like BGZF's `BC` field, an extra subfield `SP` (4 bytes, little-endian)
 /// with the member's total size, so a reader can find every member without inflating.
 public enum BlockedGzip {
-    /// Bytes of tar stream per member.
-    public static let defaultBlockSize = 1 << 20
+    /// Bytes of tar stream per member: 2 MiB keeps the size within 0.7 % of one zlib stream (measured on
+    /// the Python docs) while a 67 MB site still splits into ~33 blocks for the cores.
+    public static let defaultBlockSize = 1 << 21
     /// Extra subfield identifier bytes `S`, `P`.
     public static let subfieldID: (UInt8, UInt8) = (0x53, 0x50)
     /// Header length of a sitepack member: 10 fixed + 2 XLEN + 8 subfield.
@@ -78,7 +79,7 @@ public enum BlockedGzip {
 }
 
 /// Compresses a byte stream into ``BlockedGzip`` members on `threads` worker threads, handing the
-/// members to `sink` in order on the calling thread. At most `2 × threads + 1` blocks are in memory.
+/// members to `sink` in order on the calling thread. At most `threads + 3` blocks are in memory.
 ///
 /// Plain threads rather than tasks: the producer is a synchronous C callback (libarchive's writer)
 /// that must block for back-pressure, which would starve Swift's cooperative pool on a 2-core machine.
@@ -118,7 +119,7 @@ public final class ParallelGzipWriter: @unchecked Sendable {
         self.blockSize = blockSize
         self.threads = max(1, threads)
         self.sink = sink
-        self.maxInFlight = 2 * max(1, threads)
+        self.maxInFlight = max(1, threads) + 2
         _ = try DeflateCompressor(level: level)  // validate the level before starting threads
         current.reserveCapacity(blockSize)
         if self.threads == 1 {

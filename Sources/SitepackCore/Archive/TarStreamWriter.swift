@@ -1,4 +1,7 @@
 private import CSitepackArchive
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The kind of a tar entry sitepack writes.
 public enum TarEntryKind: Sendable, Equatable {
@@ -27,6 +30,9 @@ public struct TarStreamWriter: ~Copyable {
 
     /// Opens a writer whose every entry gets `mtime` (seconds, nanoseconds 0); bytes go to `sink`.
     public init(mtime: Int64, sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+        // libarchive converts UTF-8 names through the C library's locale; in the "C" locale a
+        // non-ASCII name has no multibyte form and the ustar writer crashes on the NULL it gets.
+        _ = utf8Locale
         let box = Unmanaged.passRetained(SinkBox(sink))
         guard let archive = archive_write_new(), let entry = archive_entry_new() else {
             box.release()
@@ -109,3 +115,6 @@ public struct TarStreamWriter: ~Copyable {
         try checkArchive(result, archive, context)
     }
 }
+
+/// Switches LC_CTYPE to C.UTF-8 once per process (file names are UTF-8 bytes everywhere sitepack runs).
+private let utf8Locale: Bool = setlocale(LC_CTYPE, "C.UTF-8") != nil

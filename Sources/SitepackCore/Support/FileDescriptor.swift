@@ -53,9 +53,14 @@ public struct OwnedFileDescriptor: ~Copyable {
 
     /// Writes all of `bytes`, retrying on short writes and EINTR.
     public func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        try Self.writeAll(bytes, to: rawValue, path: path)
+    }
+
+    /// Writes all of `bytes` to a descriptor borrowed from its owner (for escaping sinks that cannot capture the owner).
+    public static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = Glibc.write(rawValue, bytes.baseAddress! + offset, bytes.count - offset)
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 let code = errno

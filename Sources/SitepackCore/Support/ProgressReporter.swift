@@ -14,12 +14,12 @@ public final class ProgressReporter: Sendable {
         var bytes: Int64 = 0
         var lastDraw: Double = 0
         var drewSomething = false
+        var totalItems: Int?
+        var totalBytes: Int64?
     }
 
     private let enabled: Bool
     private let label: String
-    private let totalItems: Int?
-    private let totalBytes: Int64?
     private let start: Double
     private let state = Mutex(State())
 
@@ -27,9 +27,19 @@ public final class ProgressReporter: Sendable {
     public init(label: String, totalItems: Int? = nil, totalBytes: Int64? = nil, enabled: Bool) {
         self.enabled = enabled && Terminal.standardErrorIsTerminal
         self.label = label
-        self.totalItems = totalItems
-        self.totalBytes = totalBytes
         self.start = Self.now()
+        state.withLock { state in
+            state.totalItems = totalItems
+            state.totalBytes = totalBytes
+        }
+    }
+
+    /// Sets the totals once they are known (after a scan, or from a Content-Length).
+    public func setTotals(items: Int? = nil, bytes: Int64? = nil) {
+        state.withLock { state in
+            if let items { state.totalItems = items }
+            if let bytes { state.totalBytes = bytes }
+        }
     }
 
     /// Adds finished items and bytes, redrawing if enough time has passed.
@@ -57,8 +67,8 @@ public final class ProgressReporter: Sendable {
     private func render(_ state: State, now: Double) -> String {
         let elapsed = max(now - start, 0.001)
         var parts = [label]
-        if let totalItems { parts.append("\(state.items)/\(totalItems) files") } else if state.items > 0 { parts.append("\(state.items) files") }
-        if let totalBytes, totalBytes > 0 {
+        if let totalItems = state.totalItems { parts.append("\(state.items)/\(totalItems) files") } else if state.items > 0 { parts.append("\(state.items) files") }
+        if let totalBytes = state.totalBytes, totalBytes > 0 {
             let percent = Int(Double(state.bytes) * 100 / Double(totalBytes))
             parts.append("\(ByteCount.format(state.bytes))/\(ByteCount.format(totalBytes)) (\(percent)%)")
         } else {

@@ -1,0 +1,161 @@
+/// gitignore-style exclusion rules: `.sitepackignore` lines, `--exclude` globs and the defaults.
+///
+/// Syntax as git documents it: `#` comments, `!` re-includes, a trailing `/` matches folders only, a
+/// pattern with a `/` elsewhere is anchored at the site root, otherwise it matches a name at any
+/// depth; `*`, `?`, `[…]` never cross `/`, `**` does. The last matching rule wins, and nothing under
+/// an excluded folder can be re-included (git's rule too).
+public struct IgnoreRules: Sendable {
+    struct Rule: Sendable {
+        let pattern: [UInt8]
+        let negated: Bool
+        let directoryOnly: Bool
+        let anchored: Bool
+        let origin: String
+    }
+
+    private var rules: [Rule] = []
+
+    /// Names excluded from every build: VCS folders, OS litter, editor swap files, the ignore file itself.
+    public static let defaultPatterns = [".git", ".hg", ".svn", ".DS_Store", "Thumbs.db", "desktop.ini",
+                                         "*.swp", "*.swo", "*.swx", "*~", ".#*", "\\#*#", ".sitepackignore"]
+
+    /// An empty rule set.
+    public init() {}
+
+    /// Adds the lines of an ignore file (or `--exclude` values), each remembered with `origin` for the manifest.
+    public mutating func add(lines: [String], origin: String) {
+        for raw in lines {
+            var line = Substring(raw)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            // Trailing spaces are ignored unless escaped.
+            while line.hasSuffix(" ") && !line.hasSuffix("\\ ") { line = line.dropLast() }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            var negated = false
+            if line.hasPrefix("!") {
+                negated = true
+                line = line.dropFirst()
+            } else if line.hasPrefix("\\!") || line.hasPrefix("\\#") {
+                line = line.dropFirst()
+            }
+            var directoryOnly = false
+            if line.hasSuffix("/") {
+                directoryOnly = true
+                line = line.dropLast()
+            }
+            var anchored = line.contains("/")
+            if line.hasPrefix("/") {
+                line = line.dropFirst()
+                anchored = true
+            }
+            if line.isEmpty { continue }
+            rules.append(Rule(pattern: Array(line.utf8), negated: negated, directoryOnly: directoryOnly,
+                              anchored: anchored, origin: "\(origin): \(raw)"))
+        }
+    }
+
+    /// If `path` (relative to the site root, `/`-separated) is excluded, the rule that excluded it.
+    public func exclusion(for path: String, isDirectory: Bool) -> String? {
+        let full = Array(path.utf8)
+        let base: [UInt8]
+        if let slash = full.lastIndex(of: 0x2f) { base = Array(full[(slash + 1)...]) } else { base = full }
+        var verdict: String?
+        for rule in rules {
+            if rule.directoryOnly && !isDirectory { continue }
+            let subject = rule.anchored ? full : base
+            if Self.glob(rule.pattern, 0, subject, 0) {
+                verdict = rule.negated ? nil : rule.origin
+            }
+        }
+        return verdict
+    }
+
+    /// Glob match with gitignore's wildcards; `*`, `?` and classes stop at `/`, `**` does not.
+    static func glob(_ p: [UInt8], _ pi: Int, _ s: [UInt8], _ si: Int) -> Bool {
+        var pi = pi
+        var si = si
+        while pi < p.count {
+            let c = p[pi]
+            if c == 0x2a { // *
+                if pi + 1 < p.count && p[pi + 1] == 0x2a {
+                    var next = pi + 2
+                    while next < p.count && p[next] == 0x2a { next += 1 }
+                    let slashFollows = next < p.count && p[next] == 0x2f
+                    if slashFollows {
+                        // `**/` matches zero or more whole folders.
+                        if glob(p, next + 1, s, si) { return true }
+                        var k = si
+                        while k < s.count {
+                            if s[k] == 0x2f && glob(p, next + 1, s, k + 1) { return true }
+                            k += 1
+                        }
+                        return false
+                    }
+                    for k in si...s.count where glob(p, next, s, k) { return true }
+                    return false
+                }
+                var k = si
+                while true {
+                    if glob(p, pi + 1, s, k) { return true }
+                    if k >= s.count || s[k] == 0x2f { return false }
+                    k += 1
+                }
+            }
+            guard si < s.count else { return false }
+            switch c {
+            case 0x3f: // ?
+                if s[si] == 0x2f { return false }
+            case 0x5b: // [
+                guard let (matched, end) = matchClass(p, pi, s[si]) else {
+                    if s[si] != c { return false }
+                    break
+                }
+                if !matched || s[si] == 0x2f { return false }
+                pi = end
+                si += 1
+                continue
+            case 0x5c: // backslash escapes the next character
+                if pi + 1 < p.count {
+                    pi += 1
+                    if s[si] != p[pi] { return false }
+                } else if s[si] != c {
+                    return false
+                }
+            default:
+                if s[si] != c { return false }
+            }
+            pi += 1
+            si += 1
+        }
+        return si == s.count
+    }
+
+    /// Matches a `[...]` class starting at `p[start]`; returns whether `byte` matched and the index after `]`.
+    private static func matchClass(_ p: [UInt8], _ start: Int, _ byte: UInt8) -> (Bool, Int)? {
+        var i = start + 1
+        var negate = false
+        if i < p.count && (p[i] == 0x21 || p[i] == 0x5e) {
+            negate = true
+            i += 1
+        }
+        var matched = false
+        var first = true
+        while i < p.count {
+            if p[i] == 0x5d && !first { return (matched != negate, i + 1) }
+            first = false
+            var low = p[i]
+            if low == 0x5c && i + 1 < p.count {
+                i += 1
+                low = p[i]
+            }
+            if i + 2 < p.count && p[i + 1] == 0x2d && p[i + 2] != 0x5d {
+                let high = p[i + 2]
+                if low <= byte && byte <= high { matched = true }
+                i += 3
+            } else {
+                if low == byte { matched = true }
+                i += 1
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import Foundation
+import Crypto
+
+/// What a build produced.
+public struct BuildResult: Sendable {
+    /// The manifest written beside the archive.
+    public var manifest: Manifest
+    /// Path of `content.tar.gz`.
+    public var archivePath: String
+    /// Path of `manifest.json`.
+    public var manifestPath: String
+    /// Wall time of the build in seconds.
+    public var seconds: Double
+}
+
+/// Packs a site folder into `content.tar.gz`, `content.tar.gz.sha256` and `manifest.json`, following
+/// the archive contract of DESIGN.md. Files are read once: each is hashed for the manifest while its
+/// bytes stream through the tar writer, the tar stream is hashed, and 2 MiB blocks are compressed on
+/// every core. Nothing in the output folder changes unless the whole build succeeds.
+public struct SiteBuilder {
+    /// The archive's file name.
+    public static let archiveName = "content.tar.gz"
+
+    private let options: BuildOptions
+
+    /// Prepares a build; nothing is read until `build()`.
+    public init(options: BuildOptions) {
+        self.options = options
+    }
+
+    /// Runs the build, reporting progress to `progress` when given.
+    public func build(progress: ProgressReporter? = nil) throws -> BuildResult {
+        let started = Date()
+        guard (1...9).contains(options.level) else {
+            throw SitepackError(.invalidInput, "--level \(options.level) is out of range: use 1 (fastest) to 9 (smallest)")
+        }
+        let name = try Self.validatedName(options.name ?? defaultName())
+        try Self.validatePrefix(options.prefix)
+
+        let outputDirectory = absolute(options.outputDirectory)
+        var rules = IgnoreRules()
+        rules.add(lines: IgnoreRules.defaultPatterns, origin: "default")
+        let ignoreFile = options.siteDirectory + "/.sitepackignore"
+        if let text = try? String(contentsOfFile: ignoreFile, encoding: .utf8) {
+            rules.add(lines: text.components(separatedBy: "\n"), origin: ".sitepackignore")
+        }
+        rules.add(lines: options.excludes, origin: "--exclude")
+        var scanner = SiteScanner(root: options.siteDirectory, prefix: options.prefix, rules: rules,
+                                  outputDirectory: realOutputDirectory(outputDirectory),
+                                  followSymlinks: options.followSymlinks, allowUnicode: options.allowUnicode)
+        let scan = try scanner.scan()
+        let mtime = try MtimePolicy.resolve(explicit: options.sourceDateEpoch, environment: options.environment,
+                                            siteDirectory: options.siteDirectory, entries: scan.entries)
+
+        let output = try AtomicOutput(directory: outputDirectory)
+        defer { output.abandon() }
+        let archiveFD = try output.create(Self.archiveName)
+        let totalBytes = scan.entries.reduce(Int64(0)) { total, entry in
+            if case .file(let size) = entry.kind { return total + size }
+            return total
+        }
+        let fileCount = scan.entries.filter { if case .file = $0.kind { true } else { false } }.count
+        let reporter = progress
+        reporter?.setTotals(items: fileCount, bytes: totalBytes)
+
+        var archiveHasher = SHA256()
+        let (archiveRawFD, archiveTemporaryPath) = (archiveFD.rawValue, archiveFD.path)
+        let gzip = try ParallelGzipWriter(level: options.level, threads: options.threads) { member in
+            archiveHasher.update(bufferPointer: member)
+            try OwnedFileDescriptor.writeAll(member, to: archiveRawFD, path: archiveTemporaryPath)
+        }
+        defer { gzip.cancel() }
+        var tarHasher = SHA256()
+        var tarSize: Int64 = 0
+        var tar = try TarStreamWriter(mtime: mtime.epoch) { bytes in
+            tarHasher.update(bufferPointer: bytes)
+            tarSize += Int64(bytes.count)
+            try gzip.write(bytes)
+        }
+
+        var manifestEntries: [Manifest.Entry] = []
+        manifestEntries.reserveCapacity(scan.entries.count)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        for entry in scan.entries {
+            try tar.writeHeader(path: entry.archivePath, kind: entry.kind, mode: entry.mode)
+            let mode = String(format: "%04o", entry.mode)
+            switch entry.kind {
+            case .directory:
+                manifestEntries.append(.init(path: entry.archivePath, type: .directory, mode: mode))
+            case .symlink(let target):
+                manifestEntries.append(.init(path: entry.archivePath, type: .symlink, mode: mode, target: target))
+            case .file(let size):
+                let digest = try Self.copyFile(entry, size: size, into: &tar, buffer: buffer, progress: reporter)
+                manifestEntries.append(.init(path: entry.archivePath, type: .file, mode: mode, size: size, sha256: digest))
+            }
+        }
+        try tar.finish()
+        try gzip.finish()
+        try archiveFD.sync()
+        let archiveSize = gzip.compressedBytes
+        try archiveFD.close()
+        let archiveDigest = archiveHasher.finalize().hex
+
+        let manifest = Manifest(
+            name: name, sitepackVersion: SitepackVersion.current, prefix: options.prefix,
+            archive: .init(file: Self.archiveName, sha256: archiveDigest, size: archiveSize),
+            tar: .init(sha256: tarHasher.finalize().hex, size: tarSize),
+            fileCount: fileCount, totalBytes: totalBytes, files: manifestEntries, excluded: scan.excluded, mtime: mtime,
+            compressor: .init(name: "libdeflate", version: DeflateLibrary.libdeflateVersion, level: options.level,
+                              format: "gzip-members", blockSize: BlockedGzip.defaultBlockSize))
+        try output.write(Self.archiveName + ".sha256", contents: Array("\(archiveDigest)  \(Self.archiveName)\n".utf8))
+        try output.write(Manifest.fileName, contents: try manifest.encoded())
+        try output.commit()
+        reporter?.finish()
+        return BuildResult(manifest: manifest, archivePath: (outputDirectory as NSString).appendingPathComponent(Self.archiveName),
+                           manifestPath: (outputDirectory as NSString).appendingPathComponent(Manifest.fileName),
+                           seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Streams one file into the tar writer, hashing it; fails if its size changed since the scan.
+    private static func copyFile(_ entry: SiteEntry, size: Int64, into tar: inout TarStreamWriter,
+                                 buffer: UnsafeMutableRawBufferPointer, progress: ProgressReporter?) throws -> String {
+        let fd = try OwnedFileDescriptor(path: entry.sourcePath, flags: O_RDONLY)
+        var hasher = SHA256()
+        var remaining = size
+        while remaining > 0 {
+            let want = Int(min(Int64(buffer.count), remaining))
+            let got = try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+            guard got > 0 else { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
+            hasher.update(bufferPointer: chunk)
+            try tar.writeData(chunk)
+            remaining -= Int64(got)
+            progress?.advance(bytes: Int64(got))
+        }
+        var probe: UInt8 = 0
+        let extra = withUnsafeMutableBytes(of: &probe) { Glibc.read(fd.rawValue, $0.baseAddress, 1) }
+        guard remaining == 0, extra == 0 else {
+            throw SitepackError(.unpackable, "\(entry.sourcePath) changed size while it was being packed: build again once the site stops changing")
+        }
+        try fd.close()
+        progress?.advance(items: 1)
+        return hasher.finalize().hex
+    }
+
+    private func defaultName() -> String {
+        let trimmed = options.siteDirectory.hasSuffix("/") ? String(options.siteDirectory.dropLast()) : options.siteDirectory
+        let resolved = URL(fileURLWithPath: trimmed).standardizedFileURL
+        return resolved.lastPathComponent
+    }
+
+    /// A site name goes into URLs (`/sites/<name>/…`) and task ids: letters, digits, `.`, `_`, `-`.
+    static func validatedName(_ name: String) throws -> String {
+        let allowed = name.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || byte == 0x2d || byte == 0x2e || byte == 0x5f
+        }
+        guard !name.isEmpty, allowed, name != ".", name != ".." else {
+            throw SitepackError(.invalidInput, "site name \"\(name)\" can't be used in URLs and task ids: pass --name with letters, digits, '.', '_' or '-'")
+        }
+        return name
+    }
+
+    static func validatePrefix(_ prefix: String) throws {
+        guard (try? validatedName(prefix)) != nil else {
+            throw SitepackError(.invalidInput, "--prefix \"\(prefix)\" must be one folder name of letters, digits, '.', '_' or '-'")
+        }
+    }
+
+    private func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+    }
+
+    /// The output folder's real path if it exists (so a symlinked path still matches during the walk).
+    private func realOutputDirectory(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

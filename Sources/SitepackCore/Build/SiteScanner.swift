@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// One thing to put in the archive, found by ``SiteScanner``.
+public struct SiteEntry: Sendable, Equatable {
+    /// Path inside the archive, `<prefix>/<relative path>` (the prefix folder itself is just `<prefix>`).
+    public var archivePath: String
+    /// Where to read a file's bytes from (the link target's path when following symlinks).
+    public var sourcePath: String
+    /// What it is.
+    public var kind: TarEntryKind
+    /// The normalised mode: 0755 for folders and executables, 0644 for other files, 0777 for symlinks.
+    public var mode: UInt32
+    /// The source's own mtime (seconds), for the newest-file policy.
+    public var mtime: Int64
+}
+
+/// The result of walking a site folder.
+public struct SiteScan: Sendable {
+    /// Entries in archive order: byte-wise sorted archive paths.
+    public var entries: [SiteEntry]
+    /// What was left out, and why.
+    public var excluded: [Manifest.Exclusion]
+}
+
+/// Walks a site folder with `lstat` and applies the archive contract: what is kept, excluded or refused.
+public struct SiteScanner {
+    private let root: String
+    private let prefix: String
+    private let rules: IgnoreRules
+    private let outputDirectory: String?
+    private let followSymlinks: Bool
+    private let allowUnicode: Bool
+    private var realRoot = ""
+    private var entries: [SiteEntry] = []
+    private var excluded: [Manifest.Exclusion] = []
+    private var seenPaths: Set<String> = []
+
+    /// Prepares a scan of `root`; `outputDirectory` (absolute) is excluded if it lies inside.
+    public init(root: String, prefix: String, rules: IgnoreRules, outputDirectory: String?, followSymlinks: Bool, allowUnicode: Bool) {
+        self.root = root
+        self.prefix = prefix
+        self.rules = rules
+        self.outputDirectory = outputDirectory
+        self.followSymlinks = followSymlinks
+        self.allowUnicode = allowUnicode
+    }
+
+    /// Walks the folder; throws an error naming the first path that cannot be packed.
+    public mutating func scan() throws -> SiteScan {
+        guard let resolved = realpath(root, nil) else {
+            throw SitepackError(.siteMissing, "site folder \(root) does not exist: give the path of the folder holding index.html")
+        }
+        realRoot = String(cString: resolved)
+        free(resolved)
+        var info = stat()
+        guard stat(realRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw SitepackError(.siteMissing, "\(root) is not a folder: give the path of the site's folder")
+        }
+        entries = [SiteEntry(archivePath: prefix, sourcePath: realRoot, kind: .directory, mode: 0o755, mtime: Int64(info.st_mtim.tv_sec))]
+        var ancestors: Set<FileIdentity> = [FileIdentity(info)]
+        try walk(directory: realRoot, relative: "", ancestors: &ancestors)
+        guard entries.count > 1 else {
+            throw SitepackError(.siteMissing, "site folder \(root) has nothing to pack (it is empty, or every file is excluded): add the site's files or check .sitepackignore and --exclude")
+        }
+        entries.sort { $0.archivePath.utf8.lexicographicallyPrecedes($1.archivePath.utf8) }
+        excluded.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return SiteScan(entries: entries, excluded: excluded)
+    }
+
+    private struct FileIdentity: Hashable {
+        let device: UInt64
+        let inode: UInt64
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
+    }
+
+    private mutating func walk(directory: String, relative: String, ancestors: inout Set<FileIdentity>) throws {
+        guard let handle = opendir(directory) else {
+            let code = errno
+            throw SitepackError(.unpackable, "cannot read folder \(directory): \(String(cString: strerror(code))); fix its permissions or exclude it", underlying: SystemCallError("opendir", errno: code))
+        }
+        var names: [String] = []
+        while let item = readdir(handle) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(handle)
+
+        for name in names {
+            let source = directory + "/" + name
+            let relativePath = relative.isEmpty ? name : relative + "/" + name
+            var info = stat()
+            guard lstat(source, &info) == 0 else {
+                let code = errno
+                throw SitepackError(.unpackable, "cannot read \(source): \(String(cString: strerror(code)))", underlying: SystemCallError("lstat", errno: code))
+            }
+            var type = info.st_mode & S_IFMT
+            if let outputDirectory, type == S_IFDIR, source == outputDirectory {
+                excluded.append(.init(path: relativePath, reason: "output-folder"))
+                continue
+            }
+            if let reason = rules.exclusion(for: relativePath, isDirectory: type == S_IFDIR) {
+                excluded.append(.init(path: relativePath, reason: reason))
+                continue
+            }
+            let archiveName = try archiveName(for: relativePath, source: source)
+            var linkTarget: String?
+            if type == S_IFLNK {
+                let target = try readLink(source)
+                if followSymlinks {
+                    var targetInfo = stat()
+                    guard stat(source, &targetInfo) == 0 else {
+                        throw SitepackError(.unpackable, "symlink \(source) points to \(target), which does not exist: remove the link or fix its target")
+                    }
+                    info = targetInfo
+                    type = info.st_mode & S_IFMT
+                } else {
+                    try checkLinkStaysInside(source: source, target: target)
+                    linkTarget = target
+                }
+            }
+            let mtime = Int64(info.st_mtim.tv_sec)
+            switch type {
+            case S_IFDIR:
+                let identity = FileIdentity(info)
+                guard !ancestors.contains(identity) else {
+                    throw SitepackError(.unpackable, "\(source) leads back into one of its own parent folders (a symlink loop): remove the link or build without --follow-symlinks")
+                }
+                entries.append(SiteEntry(archivePath: archiveName, sourcePath: source, kind: .directory, mode: 0o755, mtime: mtime))
+                ancestors.insert(identity)
+                try walk(directory: source, relative: relativePath, ancestors: &ancestors)
+                ancestors.remove(identity)
+            case S_IFREG:
+                guard access(source, R_OK) == 0 else {
+                    throw SitepackError(.unpackable, "cannot read \(source): permission denied; make it readable (chmod a+r) or exclude it with --exclude")
+                }
+                let mode: UInt32 = info.st_mode & 0o111 != 0 ? 0o755 : 0o644
+                entries.append(SiteEntry(archivePath: archiveName, sourcePath: source, kind: .file(size: Int64(info.st_size)), mode: mode, mtime: mtime))
+            case S_IFLNK:
+                entries.append(SiteEntry(archivePath: archiveName, sourcePath: source, kind: .symlink(target: linkTarget ?? ""), mode: 0o777, mtime: mtime))
+            default:
+                let what = type == S_IFIFO ? "a FIFO" : type == S_IFSOCK ? "a socket" : "a device file"
+                throw SitepackError(.unpackable, "\(source) is \(what); a site may only hold files, folders and symlinks: remove it or exclude it with --exclude")
+            }
+        }
+    }
+
+    /// The entry's name in the archive, refusing non-ASCII names unless allowed (then NFC).
+    private mutating func archiveName(for relativePath: String, source: String) throws -> String {
+        var name = relativePath
+        if !relativePath.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {
+            guard allowUnicode, relativePath.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7f }) else {
+                throw SitepackError(.unpackable, "\(source) has a non-ASCII or control character in its name; the Mesos fetcher fails on such names (MESOS-9393): rename it, or pass --allow-unicode to keep it")
+            }
+            name = relativePath.precomposedStringWithCanonicalMapping
+        }
+        let full = prefix + "/" + name
+        guard seenPaths.insert(full).inserted else {
+            throw SitepackError(.unpackable, "\(source) has the same name as another file once Unicode-normalised (NFC): rename one of them")
+        }
+        return full
+    }
+
+    private func readLink(_ path: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else {
+            let code = errno
+            throw SitepackError(.unpackable, "cannot read symlink \(path): \(String(cString: strerror(code)))")
+        }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A kept symlink must be relative and resolve (through any chain) to something inside the site.
+    private func checkLinkStaysInside(source: String, target: String) throws {
+        if target.hasPrefix("/") {
+            throw SitepackError(.symlinkEscape, "symlink \(source) has an absolute target (\(target)): make it relative to a file inside the site, or pass --follow-symlinks to store the target's content")
+        }
+        guard let resolved = realpath(source, nil) else {
+            throw SitepackError(.unpackable, "symlink \(source) points to \(target), which does not exist: remove the link or fix its target")
+        }
+        let real = String(cString: resolved)
+        free(resolved)
+        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+            throw SitepackError(.symlinkEscape, "symlink \(source) points outside the site (to \(real)): replace it with a copy, or pass --follow-symlinks to store the target's content")
+        }
+    }
+}

@@ -1,0 +1,349 @@
+/// A checked site task: builds the TaskInfo, the ACCEPT call and the Marathon app.
+///
+/// Construction refuses, with the reason, whatever Mesos would accept but not do as meant:
+/// an artifact that would not be extracted, `cache` on a mutable URL, an invalid task id.
+public struct SiteTask: Sendable {
+    /// The parsed artifact URL.
+    public let artifact: ArtifactURL
+    /// The site name: DNS-label-like, used in the task id, discovery name and Marathon id.
+    public let name: String
+    /// The task id: `<name>-<first 12 hex of sha256>-<8 random hex>` unless given.
+    public let taskID: String
+    /// The checked request.
+    public let request: SiteTaskRequest
+
+    /// Health check timing (mesos.md §4.2): first probe 2 s after TASK_RUNNING, failures ignored
+    /// for 30 s, killed after 3 consecutive failures.
+    public static let healthDelaySeconds = 2.0
+    /// Seconds between health checks.
+    public static let healthIntervalSeconds = 10.0
+    /// Seconds before one health check times out.
+    public static let healthTimeoutSeconds = 5.0
+    /// Consecutive failures before the executor kills the task.
+    public static let healthConsecutiveFailures = 3
+    /// Seconds after launch during which failures are ignored.
+    public static let healthGracePeriodSeconds = 30.0
+    /// SIGTERM → SIGKILL grace period in seconds.
+    public static let killGracePeriodSeconds = 5.0
+    /// The label keys sitepack sets itself.
+    public static let reservedLabelKeys = ["sitepack.site", "sitepack.sha256", "sitepack.version"]
+
+    /// Checks a request; `randomHex` supplies the random task-id suffix (8 hex digits).
+    public init(_ request: SiteTaskRequest, randomHex: () -> String = SiteTask.randomHex) throws {
+        let artifact = try ArtifactURL(parsing: request.artifact)
+        try Self.checkFetch(artifact: artifact, cache: request.cache, outputFile: request.outputFile)
+        let name = try Self.siteName(request.name, artifact: artifact)
+        try Self.checkNeeds(request.needs)
+        if let path = request.healthPath { try Self.checkHealthPath(path) }
+        try Self.checkLabels(request.labels)
+        try Self.checkEnvironment(request.environment)
+        if let frameworkID = request.frameworkID, frameworkID.isEmpty {
+            throw SitepackError(.taskArgumentRefused, "--framework-id must not be empty")
+        }
+        let taskID: String
+        if let given = request.taskID {
+            try Self.checkTaskID(given)
+            taskID = given
+        } else {
+            let digest = artifact.contentAddress.map { "-" + $0.sha256.prefix(12) } ?? ""
+            taskID = "\(name)\(digest)-\(randomHex())"
+        }
+        self.artifact = artifact
+        self.name = name
+        self.taskID = taskID
+        self.request = request
+    }
+
+    /// 8 random lower-case hex digits.
+    public static func randomHex() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = UInt32.random(in: .min ... .max, using: &generator)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    // MARK: - Output
+
+    /// Prints the chosen format. `offers` may be nil only for `marathon`; when given, the first
+    /// offer that fits is used (and for `marathon` it only checks that one fits).
+    public func render(_ format: TaskOutputFormat, offers: [Offer]?) throws -> String {
+        let placement = try offers.map { try OfferMatcher.place(request.needs, in: $0) }
+        switch format {
+        case .marathon:
+            return try MesosJSON.encodePretty(marathonApp())
+        case .taskinfo, .accept:
+            guard let placement else {
+                throw SitepackError(.taskArgumentRefused, "--offer is required for --format \(format.rawValue)")
+            }
+            if format == .taskinfo { return try MesosJSON.encodePretty(taskInfo(on: placement)) }
+            return try MesosJSON.encodePretty(acceptCall(on: placement))
+        }
+    }
+
+    /// The ACCEPT call launching the task on the placement's offer.
+    public func acceptCall(on placement: Placement) -> MesosAcceptCall {
+        MesosAcceptCall(
+            frameworkID: request.frameworkID ?? placement.offer.frameworkID,
+            offerID: placement.offer.id,
+            task: taskInfo(on: placement),
+            refuseSeconds: request.refuseSeconds
+        )
+    }
+
+    /// The TaskInfo for the placement.
+    public func taskInfo(on placement: Placement) -> MesosTaskInfo {
+        let port = placement.port
+        var variables = [
+            MesosTaskInfo.Environment.Variable(name: "PORT0", value: String(port)),
+            MesosTaskInfo.Environment.Variable(name: "PORT", value: String(port)),
+        ]
+        variables += request.environment.map { MesosTaskInfo.Environment.Variable(name: $0.name, value: $0.value) }
+
+        let command = MesosTaskInfo.CommandInfo(
+            uris: uris.map {
+                MesosTaskInfo.URI(value: $0.uri, extract: $0.extract, executable: $0.executable, cache: $0.cache, outputFile: $0.destPath)
+            },
+            environment: MesosTaskInfo.Environment(variables: variables),
+            shell: request.runtime.shellCommand != nil,
+            value: request.runtime.shellCommand
+        )
+
+        var container: MesosTaskInfo.ContainerInfo?
+        var checkedPort = port
+        if request.runtime == .dockerNginx {
+            container = MesosTaskInfo.ContainerInfo(
+                type: "DOCKER",
+                docker: .init(
+                    image: "nginx",
+                    network: "BRIDGE",
+                    portMappings: [.init(hostPort: port, containerPort: SiteRuntime.nginxContainerPort, protocol: "tcp")]
+                ),
+                volumes: [.init(containerPath: SiteRuntime.nginxHTMLRoot, hostPath: "site", mode: "RO")]
+            )
+            // The Docker executor runs HTTP checks inside the container's network namespace
+            // (src/docker/executor.cpp), where nginx listens on 80, not on the host port.
+            checkedPort = SiteRuntime.nginxContainerPort
+        }
+
+        let healthCheck = request.healthPath.map { path in
+            MesosTaskInfo.HealthCheck(
+                http: .init(port: checkedPort, path: path),
+                delaySeconds: Self.healthDelaySeconds,
+                intervalSeconds: Self.healthIntervalSeconds,
+                timeoutSeconds: Self.healthTimeoutSeconds,
+                consecutiveFailures: Self.healthConsecutiveFailures,
+                gracePeriodSeconds: Self.healthGracePeriodSeconds
+            )
+        }
+
+        return MesosTaskInfo(
+            name: name,
+            taskID: .init(taskID),
+            agentID: .init(placement.offer.agentID),
+            resources: placement.resources,
+            command: command,
+            container: container,
+            healthCheck: healthCheck,
+            killPolicy: .init(gracePeriod: .init(nanoseconds: Int64(Self.killGracePeriodSeconds * 1_000_000_000))),
+            labels: .init(labels: labels.map { .init(key: $0.key, value: $0.value) }),
+            discovery: .init(
+                visibility: "EXTERNAL",
+                name: name,
+                ports: .init(ports: [.init(number: port, name: "http", protocol: "tcp")])
+            )
+        )
+    }
+
+    /// The Marathon app definition.
+    public func marathonApp() -> MarathonApp {
+        let needs = request.needs
+        var app = MarathonApp(
+            id: "/sites/\(name)",
+            cmd: request.runtime.shellCommand,
+            cpus: ScalarQuantity.value(milli: ScalarQuantity.milli(needs.cpus)),
+            mem: ScalarQuantity.value(milli: ScalarQuantity.milli(needs.mem)),
+            disk: needs.disk.map { ScalarQuantity.value(milli: ScalarQuantity.milli($0)) },
+            fetch: uris,
+            labels: Dictionary(labels.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
+            taskKillGracePeriodSeconds: Self.killGracePeriodSeconds
+        )
+        if request.runtime == .dockerNginx {
+            app.container = .init(
+                docker: .init(image: "nginx"),
+                portMappings: [.init(containerPort: SiteRuntime.nginxContainerPort, hostPort: needs.port ?? 0)],
+                volumes: [.init(containerPath: SiteRuntime.nginxHTMLRoot, hostPath: "site", mode: "RO")]
+            )
+            app.networks = [.init(mode: "container/bridge")]
+        } else {
+            app.portDefinitions = [.init(port: needs.port ?? 0)]
+            if needs.port != nil { app.requirePorts = true }
+        }
+        if let path = request.healthPath {
+            app.healthChecks = [.init(
+                path: path,
+                gracePeriodSeconds: Self.healthGracePeriodSeconds,
+                intervalSeconds: Self.healthIntervalSeconds,
+                timeoutSeconds: Self.healthTimeoutSeconds,
+                maxConsecutiveFailures: Self.healthConsecutiveFailures,
+                delaySeconds: Self.healthDelaySeconds
+            )]
+        }
+        if !request.environment.isEmpty {
+            app.env = Dictionary(request.environment.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        }
+        if !needs.constraints.isEmpty {
+            app.constraints = needs.constraints.map { [$0.attribute, "LIKE", Self.marathonPattern(for: $0.value)] }
+        }
+        return app
+    }
+
+    /// The URIs to fetch, in Marathon `fetch` form (mapped 1:1 onto `CommandInfo.URI`).
+    var uris: [MarathonApp.Fetch] {
+        var list = [MarathonApp.Fetch(uri: artifact.text, extract: true, executable: false, cache: request.cache, destPath: request.outputFile)]
+        if request.runtime == .sitepack {
+            list.append(MarathonApp.Fetch(uri: SiteRuntime.binaryURL(for: artifact), extract: false, executable: true, cache: false, destPath: nil))
+        }
+        return list
+    }
+
+    /// sitepack's labels, then the user's.
+    var labels: [(key: String, value: String)] {
+        var list: [(key: String, value: String)] = [("sitepack.site", name)]
+        if let digest = artifact.contentAddress?.sha256 { list.append(("sitepack.sha256", digest)) }
+        list.append(("sitepack.version", SitepackVersion.current))
+        return list + request.labels
+    }
+
+    /// A Marathon LIKE pattern (a full-match Java regex) that matches `value` alone or as one
+    /// item of a comma-separated TEXT attribute, as sitepack's own matching does.
+    static func marathonPattern(for value: String) -> String {
+        let special = Set("\\^$.|?*+()[]{}")
+        let escaped = String(value.flatMap { special.contains($0) ? ["\\", $0] : [$0] })
+        return "(.*,)?\(escaped)(,.*)?"
+    }
+
+    // MARK: - Checks
+
+    static func refuse(_ message: String) -> SitepackError {
+        SitepackError(.taskArgumentRefused, message)
+    }
+
+    static func checkFetch(artifact: ArtifactURL, cache: Bool, outputFile: String?) throws {
+        if cache && !artifact.isImmutable {
+            throw refuse("--cache refused for \(artifact): the fetcher cache never refreshes an entry (mesos.md §1.7), so only an immutable content-addressed URL (…/sites/NAME/SHA256/content.tar.gz, no query string) may be cached")
+        }
+        if let outputFile {
+            if cache {
+                throw refuse("--output-file cannot be combined with --cache: in cache mode the fetcher names the file after the URL, not output_file, so the archive would not be extracted (mesos.md §1.4)")
+            }
+            try checkOutputFile(outputFile)
+        } else if let problem = artifact.extractionProblem {
+            throw refuse("--artifact \(artifact) refused: Mesos would not extract it: \(problem). Use the immutable URL sitepack serve gives (…/sites/NAME/SHA256/content.tar.gz), or name the download with --output-file content.tar.gz (without --cache)")
+        }
+    }
+
+    static func checkOutputFile(_ outputFile: String) throws {
+        guard !outputFile.isEmpty, !outputFile.hasPrefix("/") else {
+            throw refuse("--output-file \(outputFile): must be a non-empty path relative to the sandbox")
+        }
+        let components = outputFile.split(separator: "/", omittingEmptySubsequences: false)
+        guard !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
+            throw refuse("--output-file \(outputFile): must not contain empty, '.' or '..' components (Mesos does not check '..', mesos.md §1.4)")
+        }
+        guard ArtifactURL.extractableSuffixes.contains(where: { outputFile.hasSuffix($0) }) else {
+            throw refuse("--output-file \(outputFile): must end in .tar.gz or .tgz, or the fetcher would not extract it (mesos.md §1.6)")
+        }
+    }
+
+    static func siteName(_ given: String?, artifact: ArtifactURL) throws -> String {
+        let name: String
+        let origin: String
+        if let given {
+            name = given
+            origin = "--name \(given)"
+        } else if let address = artifact.contentAddress {
+            name = address.name
+            origin = "the site name \(address.name) in --artifact"
+        } else {
+            var base = artifact.path.split(separator: "/").last.map(String.init) ?? ""
+            for suffix in ArtifactURL.extractableSuffixes where base.hasSuffix(suffix) {
+                base.removeLast(suffix.count)
+            }
+            name = base
+            origin = "the name \"\(base)\" taken from the artifact URL"
+        }
+        guard isValidName(name) else {
+            throw refuse("\(origin) is not a valid site name: use 1-63 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (it becomes part of the task id, the discovery name and the Marathon app id); pass --name")
+        }
+        return name
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        func alnum(_ byte: UInt8) -> Bool { (97...122).contains(byte) || (48...57).contains(byte) }
+        guard let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else { return false }
+        guard !name.contains("..") else { return false }
+        return bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// The master's task id rules (src/common/validation.cpp), plus no bare numbers.
+    static func checkTaskID(_ id: String) throws {
+        guard !id.isEmpty, id.utf8.count <= 255 else {
+            throw refuse("--task-id must be 1 to 255 bytes long (Mesos rejects others)")
+        }
+        guard id != ".", id != ".." else {
+            throw refuse("--task-id must not be '.' or '..' (Mesos rejects them)")
+        }
+        guard !id.unicodeScalars.contains(where: { $0 == "/" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw refuse("--task-id \(id): Mesos rejects task ids containing '/', '\\' or control characters")
+        }
+        guard !id.allSatisfy(\.isNumber) else {
+            throw refuse("--task-id \(id): a bare number collides with the tutorial's random.randint(1, 100) ids and with earlier tasks; leave --task-id out to get <name>-<sha256 prefix>-<random>")
+        }
+    }
+
+    static func checkNeeds(_ needs: TaskNeeds) throws {
+        for (flag, value) in [("--cpus", needs.cpus), ("--mem", needs.mem)] where !(value.isFinite && ScalarQuantity.milli(value) > 0) {
+            throw refuse("\(flag) \(value): must be a positive number (Mesos keeps three decimals)")
+        }
+        if let disk = needs.disk, !(disk.isFinite && ScalarQuantity.milli(disk) > 0) {
+            throw refuse("--disk \(disk): must be a positive number of MB")
+        }
+        if let port = needs.port, !(1...65535).contains(port) {
+            throw refuse("--port \(port): must be 1-65535 or auto")
+        }
+    }
+
+    static func checkHealthPath(_ path: String) throws {
+        guard path.hasPrefix("/"), !path.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
+            throw refuse("--health-path \(path): must start with '/' and contain no spaces or control characters (Mesos requires a path starting with '/')")
+        }
+    }
+
+    static func checkLabels(_ labels: [(key: String, value: String)]) throws {
+        var seen = Set(reservedLabelKeys)
+        for label in labels {
+            guard !label.key.isEmpty else { throw refuse("--label =\(label.value): the key must not be empty (K=V)") }
+            guard seen.insert(label.key).inserted else {
+                throw refuse("--label \(label.key): \(reservedLabelKeys.contains(label.key) ? "sitepack sets this label itself" : "given twice")")
+            }
+        }
+    }
+
+    static func checkEnvironment(_ environment: [(name: String, value: String)]) throws {
+        var seen: Set<String> = ["PORT0", "PORT"]
+        for variable in environment {
+            let bytes = Array(variable.name.utf8)
+            let valid = !bytes.isEmpty && !(48...57).contains(bytes[0]) && bytes.allSatisfy {
+                (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || $0 == UInt8(ascii: "_")
+            }
+            guard valid else {
+                throw refuse("--env \(variable.name)=…: the name must be letters, digits and '_', not starting with a digit")
+            }
+            guard seen.insert(variable.name).inserted else {
+                throw refuse("--env \(variable.name): \(variable.name == "PORT0" || variable.name == "PORT" ? "sitepack sets PORT0 and PORT to the port taken from the offer" : "given twice")")
+            }
+        }
+    }
+}

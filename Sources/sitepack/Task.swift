@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import SitepackCore
+
+extension SitepackCommand {
+    struct TaskCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "task",
+            abstract: "Print the ACCEPT call, TaskInfo or Marathon app that launches a site from an offer.",
+            discussion: """
+                Reads offers (a single Offer, an OFFERS event, {"offers": [...]} or a list) and takes the \
+                first one with the cpus, mem, disk, one port and attributes the task needs; when none fits \
+                it exits 1 and lists what each offer lacks. The JSON is Mesos's own mapping (snake_case, \
+                enums as names), pretty-printed with sorted keys.
+
+                Runtimes (what the agent needs): python (python3), busybox (busybox httpd), sitepack \
+                (nothing: it fetches /bin/sitepack from the artifact server), docker-nginx (an agent with \
+                --containerizers=docker,mesos and Docker). HTTP health checks need curl on the agent. \
+                Details: docs/task.md.
+
+                Exit codes: 0 ok, 1 no offer fits or the offer file is unusable, 2 usage error or refused \
+                argument (an artifact Mesos would not extract, --cache on a mutable URL, …).
+                """
+        )
+
+        @Option(name: .long, help: ArgumentHelp("The offer JSON file, or - for stdin. Not needed with --format marathon.", valueName: "file"))
+        var offer: String?
+
+        @Option(name: .long, help: ArgumentHelp("The artifact URL, e.g. http://HOST:PORT/sites/NAME/SHA256/content.tar.gz.", valueName: "url"))
+        var artifact: String
+
+        @Option(name: .long, help: "The site name (default: from the artifact URL).")
+        var name: String?
+
+        @Option(name: .long, help: "CPUs for the task.")
+        var cpus: Double = 0.2
+
+        @Option(name: .long, help: "Memory for the task, in MB.")
+        var mem: Double = 100
+
+        @Option(name: .long, help: "Disk for the task, in MB (default: none asked for).")
+        var disk: Double?
+
+        @Option(name: .long, help: ArgumentHelp("The port to take from the offer, or auto for the lowest offered one.", valueName: "n|auto"))
+        var port: String = "auto"
+
+        @Option(name: .long, help: ArgumentHelp("What serves the site: python, busybox, sitepack or docker-nginx.", valueName: "runtime"))
+        var runtime: String = SiteRuntime.python.rawValue
+
+        @Option(name: .long, help: ArgumentHelp("The HTTP health check path (default: /).", valueName: "path"))
+        var healthPath: String?
+
+        @Flag(name: .long, help: "Add no health check.")
+        var noHealthCheck = false
+
+        @Flag(name: .long, help: "Fetch through the agent's fetcher cache (immutable content-addressed URLs only).")
+        var cache = false
+
+        @Option(name: .long, help: ArgumentHelp("Name the downloaded file (must end in .tar.gz/.tgz; not with --cache).", valueName: "name"))
+        var outputFile: String?
+
+        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Require agent attribute ATTR to match VALUE (repeatable), e.g. rack:r2d2.", valueName: "attr:value"))
+        var constraint: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("The framework id (default: the offer's).", valueName: "id"))
+        var frameworkId: String?
+
+        @Option(name: .long, help: ArgumentHelp("The task id (default: <name>-<sha256 prefix>-<random>).", valueName: "id"))
+        var taskId: String?
+
+        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Add a task label (repeatable).", valueName: "k=v"))
+        var label: [String] = []
+
+        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Add an environment variable (repeatable).", valueName: "k=v"))
+        var env: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("What to print: accept, taskinfo or marathon.", valueName: "format"))
+        var format: String = TaskOutputFormat.accept.rawValue
+
+        func validate() throws {
+            guard let format = TaskOutputFormat(rawValue: format) else {
+                throw ValidationError("--format \(format): expected accept, taskinfo or marathon")
+            }
+            guard SiteRuntime(rawValue: runtime) != nil else {
+                throw ValidationError("--runtime \(runtime): expected python, busybox, sitepack or docker-nginx")
+            }
+            if offer == nil && format != .marathon {
+                throw ValidationError("--offer FILE (or - for stdin) is required for --format \(format.rawValue)")
+            }
+            if noHealthCheck && healthPath != nil {
+                throw ValidationError("--no-health-check and --health-path conflict: choose one")
+            }
+            if cache && outputFile != nil {
+                throw ValidationError("--cache and --output-file conflict: in cache mode the fetcher names the file after the URL, so the archive would not be extracted")
+            }
+            _ = try parsedPort()
+            _ = try pairs(label, flag: "--label")
+            _ = try pairs(env, flag: "--env")
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let request = SiteTaskRequest(
+                    artifact: artifact,
+                    name: name,
+                    needs: TaskNeeds(
+                        cpus: cpus,
+                        mem: mem,
+                        disk: disk,
+                        port: try parsedPort(),
+                        constraints: try constraint.map(AttributeConstraint.init(parsing:))
+                    ),
+                    runtime: SiteRuntime(rawValue: runtime) ?? .python,
+                    healthPath: noHealthCheck ? nil : (healthPath ?? "/"),
+                    cache: cache,
+                    outputFile: outputFile,
+                    frameworkID: frameworkId,
+                    taskID: taskId,
+                    labels: try pairs(label, flag: "--label").map { (key: $0.0, value: $0.1) },
+                    environment: try pairs(env, flag: "--env").map { (name: $0.0, value: $0.1) }
+                )
+                let task = try SiteTask(request)
+                let offers = try offer.map { try OfferDocument.offers(from: readOffer($0), source: $0 == "-" ? "stdin" : $0) }
+                FileHandleOutput.standardOutput(try task.render(TaskOutputFormat(rawValue: format) ?? .accept, offers: offers))
+            }
+        }
+
+        func parsedPort() throws -> UInt64? {
+            if port == "auto" { return nil }
+            guard let number = UInt64(port), (1...65535).contains(number) else {
+                throw ValidationError("--port \(port): expected a port number 1-65535 or auto")
+            }
+            return number
+        }
+
+        func pairs(_ values: [String], flag: String) throws -> [(String, String)] {
+            try values.map { text in
+                guard let equals = text.firstIndex(of: "=") else {
+                    throw ValidationError("\(flag) \(text): expected K=V")
+                }
+                return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+            }
+        }
+
+        func readOffer(_ path: String) throws -> Data {
+            if path == "-" {
+                return FileHandle.standardInput.readDataToEndOfFile()
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw SitepackError(.io, "cannot read the offer file \(path): check the path (or use - for stdin)")
+            }
+            return data
+        }
+    }
+}
