@@ -108,6 +108,10 @@ public struct Fetcher: Sendable {
                 let fd = try OwnedFileDescriptor(path: temporary, flags: O_RDWR | O_CREAT | O_TRUNC)
                 let (digest, _) = try obtain(plan, into: fd)
                 try fd.close()
+                // Never store bytes under a digest they do not have.
+                if let expected = options.sha256, expected.lowercased() != digest {
+                    throw Self.mismatch(uri: uri.value, expected: expected, actual: digest)
+                }
                 return digest
             }
             result.cache = lease.hit ? "hit" : "miss"
@@ -211,14 +215,22 @@ public struct Fetcher: Sendable {
         let sandbox = options.sandbox
         switch plan.action {
         case .extract:
-            let summary = try extractArchive(at: file, name: plan.destinationName, into: sandbox)
+            var source = file
+            var placed = false
+            if options.mode == .mesosCompat && moveIntoPlace {
+                // Mesos downloads into the sandbox and extracts from there, so the archive stays even on failure.
+                try place(file, at: destination, mode: 0o644)
+                source = destination
+                placed = true
+            }
+            let summary = try extractArchive(at: source, name: plan.destinationName, into: sandbox)
             result.files = summary.files
             result.extractedBytes = summary.bytes
             result.defused = summary.defusedSpecialBits
             for entry in summary.defusedSpecialBits {
                 logger.warning("dropped setuid/setgid/sticky bits of '\(entry)' (never restored)")
             }
-            if moveIntoPlace { try place(file, at: destination, mode: 0o644) }
+            if moveIntoPlace && !placed { try place(file, at: destination, mode: 0o644) }
         case .gunzip:
             var base = (plan.destinationName as NSString).lastPathComponent
             base.removeLast(3)
