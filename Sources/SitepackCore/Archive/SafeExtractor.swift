@@ -240,8 +240,8 @@ public struct SafeExtractor: ~Copyable {
     static func moveContents(of staging: String, into destination: String) throws -> [String] {
         let names = try FileManager.default.contentsOfDirectory(atPath: staging).sorted()
         for name in names {
-            var status = stat()
-            if lstat("\(destination)/\(name)", &status) == 0 {
+            // attributesOfItem does not follow symlinks, so a dangling one counts as existing.
+            if (try? FileManager.default.attributesOfItem(atPath: "\(destination)/\(name)")) != nil {
                 throw SitepackError(.extractionConflict, "cannot extract into \(destination): '\(name)' already exists there and strict mode never overwrites; remove it or fetch into an empty --sandbox")
             }
         }
