@@ -44,6 +44,22 @@ import Testing
         #expect(try String(contentsOfFile: "\(corpus.canary)/secret.txt", encoding: .utf8) == "secret\n")
     }
 
+    /// Limits are inclusive: exactly the limit passes, one more is refused.
+    @Test func limitsAreInclusiveOnTheCommandLine() throws {
+        let corpus = try FetchCorpus()
+        let archive = "\(corpus.files)/benign.tar.gz"  // 11 entries; site/big.bin is the largest file, 2,102,152 bytes
+        let runs: [([String], Int32)] = [
+            (["--max-files", "11"], 0), (["--max-files", "10"], 3),
+            (["--max-file-bytes", "2102152"], 0), (["--max-file-bytes", "2102151"], 3),
+        ]
+        for (index, (flags, status)) in runs.enumerated() {
+            let sandbox = try corpus.sandbox("limits-\(index)")
+            let result = try T.sitepack(["fetch", archive, "--sandbox", sandbox, "--quiet"] + flags)
+            #expect(result.status == status, "\(flags): \(result.stderr)")
+            if status == 3 { #expect(T.listing(sandbox).isEmpty) }
+        }
+    }
+
     /// setuid/setgid/sticky entries are defused: extracted with 0755/0644 and reported.
     @Test func strictModeDefusesSetuid() throws {
         let corpus = try FetchCorpus()

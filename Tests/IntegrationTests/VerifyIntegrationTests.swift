@@ -73,6 +73,14 @@ import Testing
                 #expect(["error", "warning", "info"].contains(finding["severity"] as? String ?? ""))
             }
         }
+        // A flipped byte inside the gzip data is caught.
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(corpus.files)/benign.tar.gz")))
+        bytes[bytes.count / 2] ^= 0x55
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(corpus.temp.path)/flipped.tar.gz"))
+        let flipped = try T.sitepack(["verify", "\(corpus.temp.path)/flipped.tar.gz", "--json"])
+        #expect(flipped.status == 1)
+        #expect(rules(try json(flipped.stdout)).contains("gzip-corrupt"), "\(flipped.stdout)")
+
         // Entries outside one top folder and no index.html are warnings.
         let loose = "\(corpus.temp.path)/loose"
         try FileManager.default.createDirectory(atPath: "\(loose)/a", withIntermediateDirectories: true)
