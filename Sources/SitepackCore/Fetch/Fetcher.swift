@@ -151,11 +151,16 @@ public struct Fetcher: Sendable {
 
     /// Downloads or copies the plan's source into `fd`, hashing as bytes arrive; returns (sha256, size).
     func obtain(_ plan: FetchPlan, into fd: borrowing OwnedFileDescriptor) throws -> (String, Int64) {
-        let progress = ProgressReporter(label: "fetch \(plan.destinationName)", enabled: options.progress)
-        defer { progress.finish() }
+        let label = "fetch \(plan.destinationName)"
+        let progressBox = ProgressBox()
+        defer { progressBox.reporter?.finish() }
         switch plan.source {
         case .local(let path):
             let source = try OwnedFileDescriptor(path: path, flags: O_RDONLY)
+            let size = lseek(source.rawValue, 0, SEEK_END)
+            lseek(source.rawValue, 0, SEEK_SET)
+            let progress = ProgressReporter(label: label, totalBytes: size >= 0 ? Int64(size) : nil, enabled: options.progress)
+            progressBox.reporter = progress
             var hasher = SHA256()
             var total: Int64 = 0
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -180,11 +185,15 @@ public struct Fetcher: Sendable {
                 _ = ftruncate(raw, 0)
                 _ = lseek(raw, 0, SEEK_SET)
                 let box = HashBox()
-                let outcome = try transfer.run { bytes in
+                let enabled = options.progress
+                progressBox.reporter?.finish()
+                let outcome = try transfer.run(onStart: { total in
+                    progressBox.reporter = ProgressReporter(label: label, totalBytes: total, enabled: enabled)
+                }, sink: { bytes in
                     box.hasher.update(bufferPointer: bytes)
                     try OwnedFileDescriptor.writeAll(raw, bytes, path: path)
-                    progress.advance(bytes: Int64(bytes.count))
-                }
+                    progressBox.reporter?.advance(bytes: Int64(bytes.count))
+                })
                 switch outcome {
                 case .ok(let bytes):
                     return (box.hasher.finalize().hex, bytes)
@@ -206,6 +215,11 @@ public struct Fetcher: Sendable {
 
     private final class HashBox {
         var hasher = SHA256()
+    }
+
+    /// The progress line of the current attempt, created once the response's length is known.
+    private final class ProgressBox {
+        var reporter: ProgressReporter?
     }
 
     // MARK: Doing what Mesos does with the file

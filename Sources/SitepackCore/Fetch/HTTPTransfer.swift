@@ -32,20 +32,29 @@ public struct HTTPTransfer: Sendable {
 
     private final class Context {
         let sink: (UnsafeRawBufferPointer) throws -> Void
+        let onStart: (Int64?) -> Void
+        let curl: UnsafeMutableRawPointer
+        var started = false
         var error: (any Error)?
         var bytes: Int64 = 0
-        init(_ sink: @escaping (UnsafeRawBufferPointer) throws -> Void) { self.sink = sink }
+        init(_ curl: UnsafeMutableRawPointer, onStart: @escaping (Int64?) -> Void, sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+            self.curl = curl
+            self.onStart = onStart
+            self.sink = sink
+        }
     }
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
-    /// Runs the transfer once; a sink error aborts it and is rethrown.
-    public func run(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Outcome {
+    /// Runs the transfer once; a sink error aborts it and is rethrown. `onStart` gets the final
+    /// response's Content-Length (nil when absent) before its first body byte.
+    public func run(onStart: @escaping (Int64?) -> Void = { _ in },
+                    sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> Outcome {
         guard Self.globalInit, let curl = curl_easy_init() else {
             throw SitepackError(.io, "cannot initialise libcurl")
         }
         defer { curl_easy_cleanup(curl) }
-        let context = Context(sink)
+        let context = Context(curl, onStart: onStart, sink: sink)
         let unmanaged = Unmanaged.passRetained(context)
         defer { unmanaged.release() }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -61,6 +70,12 @@ public struct HTTPTransfer: Sendable {
             _ = sitepack_curl_setopt_data_cb(curl, CURLOPT_WRITEFUNCTION) { data, size, count, user in
                 let context = Unmanaged<Context>.fromOpaque(user!).takeUnretainedValue()
                 let length = size * count
+                if !context.started {
+                    context.started = true
+                    var total: curl_off_t = -1
+                    _ = sitepack_curl_getinfo_off(context.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total)
+                    context.onStart(total >= 0 ? Int64(total) : nil)
+                }
                 do {
                     try context.sink(UnsafeRawBufferPointer(start: data, count: length))
                     context.bytes += Int64(length)
