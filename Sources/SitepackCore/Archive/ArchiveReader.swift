@@ -31,6 +31,7 @@ public final class FileByteSource: ArchiveByteSource {
         self.buffer = [UInt8](repeating: 0, count: blockSize)
     }
 
+    /// Reads the next block; empty at the end of the file.
     public func nextChunk() throws -> UnsafeRawBufferPointer {
         let count = buffer.count
         let got = buffer.withUnsafeMutableBytes { bytes -> Int in
@@ -47,6 +48,7 @@ public final class FileByteSource: ArchiveByteSource {
         return buffer.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[0..<got]) }
     }
 
+    /// Repositions the file (zip's central directory is read by seeking).
     public func seek(offset: Int64, whence: Int32) -> Int64? {
         let result = lseek(fd, off_t(offset), whence)
         return result < 0 ? nil : Int64(result)
@@ -65,14 +67,23 @@ public enum ArchiveReadFormats: Sendable {
 
 /// The type of an archive entry as the extractor and the linter see it.
 public enum ArchiveEntryKind: Sendable, Equatable {
+    /// A regular file.
     case file
+    /// A directory.
     case directory
+    /// A symbolic link and its target, as stored.
     case symlink(target: String)
+    /// A hard link to an earlier entry (or, in hostile archives, anything), as stored.
     case hardlink(target: String)
+    /// A character device node.
     case characterDevice
+    /// A block device node.
     case blockDevice
+    /// A named pipe.
     case fifo
+    /// A socket.
     case socket
+    /// Any other type code.
     case unknown(UInt32)
 
     /// A short human name, used in refusal messages.

@@ -82,6 +82,7 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
 
     deinit { stop() }
 
+    /// The next member's inflated bytes, in file order; empty after the last member.
     public func nextChunk() throws -> UnsafeRawBufferPointer {
         condition.lock()
         while inFlight.count < maxInFlight, nextMember < members.count {
@@ -106,6 +107,7 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
         return current.withUnsafeBytes { $0 }
     }
 
+    /// The inflated stream cannot seek.
     public func seek(offset: Int64, whence: Int32) -> Int64? { nil }
 
     private func startWorker() {

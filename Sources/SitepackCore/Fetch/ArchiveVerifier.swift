@@ -10,11 +10,23 @@ import Foundation
 public struct VerifyFinding: Codable, Sendable, Equatable {
     /// How bad it is.
     public enum Severity: String, Codable, Sendable, Comparable {
-        case info, warning, error
-        public static func < (lhs: Severity, rhs: Severity) -> Bool {
-            let order: [Severity] = [.info, .warning, .error]
-            return order.firstIndex(of: lhs)! < order.firstIndex(of: rhs)!
+        /// For information.
+        case info
+        /// Works, but worth fixing.
+        case warning
+        /// Fails the verification.
+        case error
+
+        private var rank: Int {
+            switch self {
+            case .info: 0
+            case .warning: 1
+            case .error: 2
+            }
         }
+
+        /// Orders info < warning < error.
+        public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
     }
     /// What kind of failure an error-level finding is (decides the exit status).
     public enum Kind: String, Codable, Sendable {
@@ -59,8 +71,9 @@ public struct VerifyReport: Encodable, Sendable {
     public var tarSHA256: String?
     /// Entries read.
     public var entries: Int
-    /// Regular files and their total size.
+    /// Regular files (hard links included).
     public var files: Int
+    /// Their total size.
     public var bytes: Int64
     /// Whether a manifest was compared.
     public var manifestChecked: Bool
@@ -84,6 +97,7 @@ public struct VerifyReport: Encodable, Sendable {
         case blockedGzip = "blocked_gzip", tarSHA256 = "tar_sha256", manifestChecked = "manifest_checked"
     }
 
+    /// Encodes the report with snake_case keys and the computed `ok`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(archive, forKey: .archive)
