@@ -74,24 +74,27 @@ public struct FetchPlan: Sendable, Equatable {
         }
         self.destinationName = name
         self.source = try Self.source(of: uri.value)
+        // With the cache, Mesos tests the suffix of the cache file, whose name always comes from the URI
+        // (`c<serial>-<basename>`), never from output_file (fetcher.cpp F:378, FP:955-992).
+        let suffixName = uri.cache ? try Self.basename(uri.value) : name
         var warnings: [String] = []
         if uri.executable {
             action = .executable
         } else if !uri.extract {
             action = .copy
-        } else if Self.archiveSuffixes.contains(where: { name.hasSuffix($0) }) {
+        } else if Self.archiveSuffixes.contains(where: { suffixName.hasSuffix($0) }) {
             action = .extract
-        } else if name.hasSuffix(".gz") {
+        } else if suffixName.hasSuffix(".gz") {
             action = .gunzip
         } else {
             action = .copyNotArchive
             warnings.append("Copying instead of extracting resource from URI with 'extract' flag, because it does not seem to be an archive: \(uri.value)")
         }
-        if let query = name.firstIndex(where: { $0 == "?" || $0 == "#" }), action == .copyNotArchive || action == .gunzip {
-            let bare = String(name[..<query])
+        if let query = suffixName.firstIndex(where: { $0 == "?" || $0 == "#" }), action == .copyNotArchive || action == .gunzip {
+            let bare = String(suffixName[..<query])
             if Self.archiveSuffixes.contains(where: { bare.hasSuffix($0) }) || bare.hasSuffix(".gz") {
                 let cacheNote = uri.cache ? " With cache: true the cache file name comes from the URI, so output_file does not help: drop the query string instead." : ""
-                warnings.append("the file name '\(name)' keeps the URI's query string, so Mesos will not extract it (MESOS-3367); set output_file (--output-file \(Self.lastComponent(bare))) or serve the archive at a URL without a query string.\(cacheNote)")
+                warnings.append("the file name '\(suffixName)' keeps the URI's query string, so Mesos will not extract it (MESOS-3367); set output_file (--output-file \(Self.lastComponent(bare))) or serve the archive at a URL without a query string.\(cacheNote)")
             }
         }
         self.warnings = warnings

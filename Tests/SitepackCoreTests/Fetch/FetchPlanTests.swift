@@ -71,6 +71,10 @@ import Testing
         #expect(fixed.warnings.isEmpty)
         let cached = try FetchPlan(FetchURI(value: "http://h/a/content.tar.gz?v=3", cache: true))
         #expect(cached.warnings.contains { $0.contains("cache file name comes from the URI") })
+        // As in Mesos, with the cache output_file does not rescue extraction (the suffix test uses the URI's name).
+        let cachedFixed = try FetchPlan(FetchURI(value: "http://h/a/content.tar.gz?v=3", cache: true, outputFile: "content.tar.gz"))
+        #expect(cachedFixed.action == .copyNotArchive)
+        #expect(try FetchPlan(FetchURI(value: "http://h/a/content.tar.gz", cache: true, outputFile: "renamed.bin")).action == .extract)
     }
 
     @Test func outputFileRules() throws {
