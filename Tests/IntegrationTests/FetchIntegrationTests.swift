@@ -185,6 +185,15 @@ import Testing
             #expect(T.listing(sandbox).isEmpty)
         }
 
+        // A valid archive in a 404 response: extraction runs while it arrives, but nothing is committed.
+        for file in ["blocked.tar.gz", "benign.tar.gz"] {
+            sandbox = try corpus.sandbox("bad-\(file)")
+            result = try T.sitepack(["fetch", "\(corpus.baseURL)/bad/404/\(file)", "--output-file", file, "--sandbox", sandbox, "--quiet"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("HTTP 404"), "\(result.stderr)")
+            #expect(T.listing(sandbox).isEmpty, "\(T.listing(sandbox))")
+        }
+
         sandbox = try corpus.sandbox("stall")
         result = try T.sitepack(["fetch", "\(corpus.baseURL)/stall/benign.tar.gz", "--stall-timeout", "1s", "--retries", "0", "--sandbox", sandbox, "--quiet"])
         #expect(result.status == 1)

@@ -37,6 +37,10 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
     private let path: String
     private let members: [Member]
     private var nextMember = 0
+    /// Set when members are discovered while the file is still being downloaded.
+    private let growing: GrowingFile?
+    private var nextOffset: Int64 = 0
+    private var streamEnded = false
     private var current: [UInt8] = []
     private let condition = NSCondition()
     private var queue: [Job] = []
@@ -75,6 +79,19 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
         self.fd = fd
         self.path = path
         self.members = members
+        self.growing = nil
+        let threads = max(1, threads)
+        self.maxInFlight = 2 * threads + 2
+        for _ in 0..<threads { startWorker() }
+    }
+
+    /// Starts `threads` workers over a file that is still being downloaded: members are located as their
+    /// bytes arrive. Every member must be a sitepack member (decide with ``startsWithMember(fd:file:)``).
+    public init(fd: Int32, path: String, growing: GrowingFile, threads: Int) {
+        self.fd = fd
+        self.path = path
+        self.members = []
+        self.growing = growing
         let threads = max(1, threads)
         self.maxInFlight = 2 * threads + 2
         for _ in 0..<threads { startWorker() }
@@ -84,14 +101,16 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
 
     /// The next member's inflated bytes, in file order; empty after the last member.
     public func nextChunk() throws -> UnsafeRawBufferPointer {
-        condition.lock()
-        while inFlight.count < maxInFlight, nextMember < members.count {
-            let job = Job(members[nextMember])
-            nextMember += 1
+        // Locate members outside the lock: with a growing file this waits for the download.
+        while inFlightCount < maxInFlight, let member = try discoverNextMember() {
+            condition.lock()
+            let job = Job(member)
             queue.append(job)
             inFlight.append(job)
+            condition.broadcast()
+            condition.unlock()
         }
-        condition.broadcast()
+        condition.lock()
         guard let head = inFlight.first else {
             condition.unlock()
             current = []
@@ -105,6 +124,56 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
         head.output = []
         consumedBytes += Int64(head.member.length)
         return current.withUnsafeBytes { $0 }
+    }
+
+    private var inFlightCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return inFlight.count
+    }
+
+    /// Whether the file's first bytes (waiting for them if it is still downloading) are a sitepack member.
+    public static func startsWithMember(fd: Int32, file: GrowingFile) throws -> Bool {
+        guard try file.waitFor(Int64(BlockedGzip.headerLength)) == Int64(BlockedGzip.headerLength) else { return false }
+        var header = [UInt8](repeating: 0, count: BlockedGzip.headerLength)
+        let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        return got == header.count && header.withUnsafeBytes { BlockedGzip.memberSize(atStartOf: $0) } != nil
+    }
+
+    private func discoverNextMember() throws -> Member? {
+        guard let growing else {
+            guard nextMember < members.count else { return nil }
+            defer { nextMember += 1 }
+            return members[nextMember]
+        }
+        if streamEnded { return nil }
+        let start = nextOffset
+        let headerEnd = start + Int64(BlockedGzip.headerLength)
+        let have = try growing.waitFor(headerEnd)
+        if have == start {
+            streamEnded = true
+            return nil
+        }
+        guard have == headerEnd else {
+            throw SitepackError(.corruptArchive, "\(path) is truncated: it ends inside a gzip member header at offset \(start)")
+        }
+        var header = [UInt8](repeating: 0, count: BlockedGzip.headerLength)
+        _ = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+        guard let length = header.withUnsafeBytes({ BlockedGzip.memberSize(atStartOf: $0) }) else {
+            throw SitepackError(.corruptArchive, "\(path): the gzip member at offset \(start) is not a sitepack member although the first one was (trailing data?); fetch with --sha256, which downloads first and then reads any gzip")
+        }
+        let end = start + Int64(length)
+        guard try growing.waitFor(end) == end else {
+            throw SitepackError(.corruptArchive, "\(path) is truncated: it ends inside the gzip member at offset \(start)")
+        }
+        var trailer = [UInt8](repeating: 0, count: BlockedGzip.trailerLength)
+        _ = trailer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(end - Int64(BlockedGzip.trailerLength))) }
+        let inflated = Int(trailer[4]) | Int(trailer[5]) << 8 | Int(trailer[6]) << 16 | Int(trailer[7]) << 24
+        guard inflated <= Self.maxInflatedMember else {
+            throw SitepackError(.corruptArchive, "\(path): the gzip member at offset \(start) claims \(inflated) bytes, more than a sitepack member holds")
+        }
+        nextOffset = end
+        return Member(offset: start, length: length, inflatedSize: inflated)
     }
 
     /// The inflated stream cannot seek.

@@ -66,15 +66,17 @@ public struct SafeExtractor: ~Copyable {
     deinit { archive_write_free(writer) }
 
     /// Extracts every entry of `reader` into `destination` (an existing folder). In strict mode a refused
-    /// or failed archive leaves nothing in `destination`.
+    /// or failed archive leaves nothing in `destination`, and `beforeCommit` runs (and may refuse by
+    /// throwing) before anything is moved into it.
     public consuming func extract(from reader: inout ArchiveReader, into destination: String,
                                   limits: ExtractionLimits = ExtractionLimits(),
+                                  beforeCommit: () throws -> Void = {},
                                   progress: (Int64) -> Void = { _ in }) throws -> ExtractionSummary {
         switch mode {
         case .mesosCompat:
             return try extractLikeMesos(from: &reader, into: destination, progress: progress)
         case .strict:
-            return try extractStrictly(from: &reader, into: destination, limits: limits, progress: progress)
+            return try extractStrictly(from: &reader, into: destination, limits: limits, beforeCommit: beforeCommit, progress: progress)
         }
     }
 
@@ -126,7 +128,8 @@ public struct SafeExtractor: ~Copyable {
     // MARK: Strict
 
     private func extractStrictly(from reader: inout ArchiveReader, into destination: String,
-                                 limits: ExtractionLimits, progress: (Int64) -> Void) throws -> ExtractionSummary {
+                                 limits: ExtractionLimits, beforeCommit: () throws -> Void,
+                                 progress: (Int64) -> Void) throws -> ExtractionSummary {
         let staging = try Self.makeStagingFolder(in: destination)
         TemporaryFiles.shared.register(staging)
         defer {
@@ -146,6 +149,7 @@ public struct SafeExtractor: ~Copyable {
             }
             return try withUTF8CharacterLocale { try writeStrictly(from: &reader, limits: limits, progress: progress) }
         }
+        try beforeCommit()  // e.g. the download that fed the extraction must have ended with a 200
         summary.topLevelNames = try Self.moveContents(of: staging, into: destination)
         return summary
     }

@@ -129,15 +129,23 @@ public struct Fetcher: Sendable {
                 unlink(temporary)
                 TemporaryFiles.shared.unregister(temporary)
             }
-            let fd = try OwnedFileDescriptor(path: temporary, flags: O_RDWR)
-            let (digest, size) = try obtain(plan, into: fd)
-            try fd.close()
-            result.sha256 = digest
-            result.bytes = size
-            if let expected = options.sha256, expected.lowercased() != digest {
-                throw Self.mismatch(uri: uri.value, expected: expected, actual: digest)
+            if streamsExtraction(plan) {
+                let (digest, size, summary) = try downloadWhileExtracting(plan, temporary: temporary)
+                result.sha256 = digest
+                result.bytes = size
+                record(summary, in: &result)
+                try place(temporary, at: destination, mode: 0o644)
+            } else {
+                let fd = try OwnedFileDescriptor(path: temporary, flags: O_RDWR)
+                let (digest, size) = try obtain(plan, into: fd)
+                try fd.close()
+                result.sha256 = digest
+                result.bytes = size
+                if let expected = options.sha256, expected.lowercased() != digest {
+                    throw Self.mismatch(uri: uri.value, expected: expected, actual: digest)
+                }
+                try apply(plan, file: temporary, destination: destination, moveIntoPlace: true, result: &result)
             }
-            try apply(plan, file: temporary, destination: destination, moveIntoPlace: true, result: &result)
         }
         result.seconds = ProgressReporter.now() - started
         return result
@@ -150,7 +158,9 @@ public struct Fetcher: Sendable {
     // MARK: Getting the bytes
 
     /// Downloads or copies the plan's source into `fd`, hashing as bytes arrive; returns (sha256, size).
-    func obtain(_ plan: FetchPlan, into fd: borrowing OwnedFileDescriptor) throws -> (String, Int64) {
+    /// With `tap`, each written byte is published to a reader extracting meanwhile; a transfer that
+    /// already published bytes is then not retried (the reader has used them).
+    func obtain(_ plan: FetchPlan, into fd: borrowing OwnedFileDescriptor, tap: GrowingFile? = nil) throws -> (String, Int64) {
         let label = "fetch \(plan.destinationName)"
         let progressBox = ProgressBox()
         defer { progressBox.reporter?.finish() }
@@ -192,6 +202,8 @@ public struct Fetcher: Sendable {
                 }, sink: { bytes in
                     box.hasher.update(bufferPointer: bytes)
                     try OwnedFileDescriptor.writeAll(raw, bytes, path: path)
+                    box.count += bytes.count
+                    try tap?.advance(by: bytes.count)
                     progressBox.reporter?.advance(bytes: Int64(bytes.count))
                 })
                 switch outcome {
@@ -200,7 +212,7 @@ public struct Fetcher: Sendable {
                 case .httpStatus(let status, _):
                     throw SitepackError(.fetchHTTPStatus, "\(url) answered HTTP \(status) (after redirects); the Mesos fetcher accepts only 200, so this task would fail with REASON_CONTAINER_LAUNCH_FAILED. Check the URL and the server")
                 case .transportError(let message):
-                    guard attempt < options.retries else {
+                    guard attempt < options.retries, tap == nil || box.count == 0 else {
                         let tries = attempt + 1
                         throw SitepackError(.fetchTransport, "cannot download \(url): \(message) (\(tries) attempt\(tries == 1 ? "" : "s")); check that the server is reachable from here, or raise --retries/--stall-timeout")
                     }
@@ -215,6 +227,80 @@ public struct Fetcher: Sendable {
 
     private final class HashBox {
         var hasher = SHA256()
+        var count = 0
+    }
+
+    /// The download thread's result, read after it finished.
+    private final class DownloadOutcome: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Result<(String, Int64), any Error>?
+        func set(_ result: Result<(String, Int64), any Error>) { lock.withLock { value = result } }
+        func get() -> Result<(String, Int64), any Error>? { lock.withLock { value } }
+    }
+
+    /// Whether to extract while downloading: strict mode, http(s), no digest to check first (with
+    /// `--sha256` nothing is extracted before the digest matched), and not zip (which needs seeking).
+    func streamsExtraction(_ plan: FetchPlan) -> Bool {
+        guard options.sha256 == nil, options.mode == .strict, plan.action == .extract,
+              case .http = plan.source else { return false }
+        return !plan.destinationName.hasSuffix(".zip")
+    }
+
+    /// Downloads into `temporary` on a thread while extracting from it on this one. The extraction is
+    /// committed into the sandbox only after the download ended with a 200; on any failure the
+    /// download's error (an HTTP status, a stall) is reported in preference to the extractor's.
+    private func downloadWhileExtracting(_ plan: FetchPlan, temporary: String) throws -> (String, Int64, ExtractionSummary) {
+        let growing = GrowingFile()
+        let outcome = DownloadOutcome()
+        let fetcher = self
+        let thread = Thread {
+            do {
+                let fd = try OwnedFileDescriptor(path: temporary, flags: O_WRONLY)
+                let result = try fetcher.obtain(plan, into: fd, tap: growing)
+                try fd.close()
+                outcome.set(.success(result))
+                growing.finish(error: nil)
+            } catch {
+                outcome.set(.failure(error))
+                growing.finish(error: error)
+            }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        do {
+            let reader = try OwnedFileDescriptor(path: temporary, flags: O_RDONLY)
+            let fd = reader.rawValue
+            let name = plan.destinationName
+            let source: any ArchiveByteSource
+            let formats: ArchiveReadFormats
+            if try BlockedGzipSource.startsWithMember(fd: fd, file: growing) {
+                source = BlockedGzipSource(fd: fd, path: name, growing: growing, threads: options.threads)
+                formats = .tarOnly
+            } else {
+                source = GrowingFileByteSource(fd: fd, path: name, file: growing)
+                formats = .tarZipCompressed
+            }
+            var archive = try ArchiveReader(source: source, formats: formats, displayName: name)
+            let summary = try SafeExtractor(mode: .strict).extract(from: &archive, into: options.sandbox, limits: options.limits,
+                                                                   beforeCommit: { try growing.waitUntilFinished() })
+            _ = consume archive
+            try reader.close()
+            try growing.waitUntilFinished()
+            guard case .success(let (digest, size))? = outcome.get() else {
+                throw SitepackError(.io, "the download of \(plan.uri.value) ended without a result")
+            }
+            return (digest, size, summary)
+        } catch {
+            growing.cancel()
+            do {
+                try growing.waitUntilFinished()
+            } catch let download as SitepackError where download.code == .fetchStopped {
+                // The download stopped because extraction failed: report the extraction's error.
+            } catch let download {
+                throw download
+            }
+            throw error
+        }
     }
 
     /// The progress line of the current attempt, created once the response's length is known.
@@ -238,12 +324,7 @@ public struct Fetcher: Sendable {
                 placed = true
             }
             let summary = try extractArchive(at: source, name: plan.destinationName, into: sandbox)
-            result.files = summary.files
-            result.extractedBytes = summary.bytes
-            result.defused = summary.defusedSpecialBits
-            for entry in summary.defusedSpecialBits {
-                logger.warning("dropped setuid/setgid/sticky bits of '\(entry)' (never restored)")
-            }
+            record(summary, in: &result)
             if moveIntoPlace && !placed { try place(file, at: destination, mode: 0o644) }
         case .gunzip:
             var base = (plan.destinationName as NSString).lastPathComponent
@@ -254,6 +335,15 @@ public struct Fetcher: Sendable {
             if moveIntoPlace { try place(file, at: destination, mode: 0o644) } else { try copy(file, to: destination, mode: 0o644) }
         case .executable:
             if moveIntoPlace { try place(file, at: destination, mode: 0o755) } else { try copy(file, to: destination, mode: 0o755) }
+        }
+    }
+
+    private func record(_ summary: ExtractionSummary, in result: inout FetchResult) {
+        result.files = summary.files
+        result.extractedBytes = summary.bytes
+        result.defused = summary.defusedSpecialBits
+        for entry in summary.defusedSpecialBits {
+            logger.warning("dropped setuid/setgid/sticky bits of '\(entry)' (never restored)")
         }
     }
 
@@ -278,7 +368,7 @@ public struct Fetcher: Sendable {
             }
         }
         let extractor = try SafeExtractor(mode: options.mode)
-        let summary = try extractor.extract(from: &reader, into: folder, limits: options.limits) { progress.advance(bytes: $0) }
+        let summary = try extractor.extract(from: &reader, into: folder, limits: options.limits, progress: { progress.advance(bytes: $0) })
         progress.advance(items: summary.files)
         _ = consume reader
         try fd.close()

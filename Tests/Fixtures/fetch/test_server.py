@@ -4,6 +4,7 @@ Binds 127.0.0.1 port 0 and prints the port on the first line of stdout. Serves D
 (200 with Content-Length), and also:
   /redirect/N/NAME   302 chains (N hops) ending at /files/NAME
   /status/CODE       that status with an HTML body
+  /bad/CODE/NAME     NAME's bytes with status CODE (a valid archive in an error response)
   /stall/NAME        sends the headers of NAME, then no body byte (keeps the connection open)
   /flaky/NAME        the first request for NAME is dropped without a response, later ones succeed
   /count/NAME        how many GETs /files/NAME received (for cache tests)
@@ -57,6 +58,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if parts[0] == "bad":  # /bad/CODE/NAME: NAME's bytes with status CODE
+            return self.send_bytes(int(parts[1]), open(os.path.join(root, "/".join(parts[2:])), "rb").read())
         if parts[0] == "status":
             return self.send_bytes(int(parts[1]), b"<html><h1>error page</h1></html>\n", "text/html")
         if parts[0] == "stall":
