@@ -4,6 +4,8 @@ Binds 127.0.0.1 port 0 and prints the port on the first line of stdout. Serves D
 (200 with Content-Length), and also:
   /redirect/N/NAME   302 chains (N hops) ending at /files/NAME
   /status/CODE       that status with an HTML body
+  /slow/NAME         NAME in 32 KiB pieces 5 ms apart
+  /cut/NAME          the first half of NAME (with the full Content-Length), then the connection closes
   /bad/CODE/NAME     NAME's bytes with status CODE (a valid archive in an error response)
   /stall/NAME        sends the headers of NAME, then no body byte (keeps the connection open)
   /flaky/NAME        the first request for NAME is dropped without a response, later ones succeed
@@ -57,6 +59,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Location", target)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if parts[0] in ("slow", "cut"):  # /slow/NAME: 32 KiB every 5 ms; /cut/NAME: half the body, then close
+            data = open(os.path.join(root, "/".join(parts[1:])), "rb").read()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            end = len(data) if parts[0] == "slow" else len(data) // 2
+            for start in range(0, end, 32768):
+                self.wfile.write(data[start:min(start + 32768, end)])
+                self.wfile.flush()
+                time.sleep(0.005)
+            if parts[0] == "cut":
+                self.close_connection = True
+                self.connection.shutdown(2)
             return
         if parts[0] == "bad":  # /bad/CODE/NAME: NAME's bytes with status CODE
             return self.send_bytes(int(parts[1]), open(os.path.join(root, "/".join(parts[2:])), "rb").read())
