@@ -58,7 +58,7 @@ now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "artifact: $SIZE bytes, $(find "$SITE" -type f | wc -l) files, sha256 $DIGEST; $RUNS runs each, alternating; $(nproc) cores"
-: > "$WORK/sitepack.times"; : > "$WORK/peer.times"; : > "$WORK/sitepack.rss"; : > "$WORK/compat.times"
+: > "$WORK/sitepack.times"; : > "$WORK/peer.times"; : > "$WORK/sitepack.rss"; : > "$WORK/compat.times"; : > "$WORK/stream.times"
 for i in $(seq "$RUNS"); do
   S=$WORK/runs/sp-$i
   mkdir -p "$S"
@@ -79,6 +79,12 @@ for i in $(seq "$RUNS"); do
   [ -f "$P/site/index.html" ] || { echo "curl+tar did not extract" >&2; exit 1; }
   rm -rf "$P"
 
+  N=$WORK/runs/stream-$i
+  mkdir -p "$N"; sync
+  t0=$(now); "$SITEPACK" fetch "$URL" --sandbox "$N" --quiet >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc -l >> "$WORK/stream.times"
+  rm -rf "$N"
+
   C=$WORK/runs/compat-$i
   mkdir -p "$C"; sync
   t0=$(now); "$SITEPACK" fetch "$URL" --sandbox "$C" --mesos-compat --quiet >/dev/null; t1=$(now)
@@ -89,8 +95,10 @@ done
 SP=$(median < "$WORK/sitepack.times")
 PEER=$(median < "$WORK/peer.times")
 COMPAT=$(median < "$WORK/compat.times")
+STREAM=$(median < "$WORK/stream.times")
 RSS=$(sort -n "$WORK/sitepack.rss" | tail -1)
 printf 'curl -L -o F && tar -xzf F (what Mesos does): median %.3f s\n' "$PEER"
 printf 'sitepack fetch --sha256 (strict):              median %.3f s   ratio %.2fx  (goal <= 0.70x)\n' "$SP" "$(echo "$SP / $PEER" | bc -l)"
+printf 'sitepack fetch, no digest (extracts while downloading): median %.3f s   ratio %.2fx\n' "$STREAM" "$(echo "$STREAM / $PEER" | bc -l)"
 printf 'sitepack fetch --mesos-compat (libarchive gzip, single thread): median %.3f s   ratio %.2fx\n' "$COMPAT" "$(echo "$COMPAT / $PEER" | bc -l)"
 printf 'sitepack peak RSS: %d KiB = %.1f MiB  (goal <= 64 MiB)\n' "$RSS" "$(echo "$RSS / 1024" | bc -l)"
