@@ -40,7 +40,7 @@ extension SitepackCommand {
         @Flag(name: .long, help: "Use the fetch cache (as cache: true) for every URI.")
         var cache = false
 
-        @Option(name: .long, help: "Cache folder (default $XDG_CACHE_HOME/sitepack/fetch or ~/.cache/sitepack/fetch).")
+        @Option(name: .long, help: "Cache folder; implies --cache (default $XDG_CACHE_HOME/sitepack/fetch or ~/.cache/sitepack/fetch).")
         var cacheDir: String?
 
         @Option(name: .long, help: "Cache size bound, e.g. 2GB (the default, as Mesos's --fetcher_cache_size).")
@@ -72,8 +72,8 @@ extension SitepackCommand {
         mutating func validate() throws {
             if task == nil && uris.isEmpty { throw ValidationError("give at least one URI, or --task FILE") }
             if task != nil && !uris.isEmpty { throw ValidationError("give URIs or --task, not both") }
-            if (outputFile != nil || sha256 != nil) && uris.count > 1 {
-                throw ValidationError("--output-file and --sha256 apply to a single URI")
+            if (outputFile != nil || sha256 != nil) && (uris.count > 1 || task != nil) {
+                throw ValidationError("--output-file and --sha256 apply to a single URI (not to --task)")
             }
             if mesosCompat && (maxFiles != ExtractionLimits().maxEntries) {
                 throw ValidationError("--max-files applies to strict mode; Mesos has no limits")
@@ -103,7 +103,8 @@ extension SitepackCommand {
                 options.limits.maxFileBytes = ByteCount.parse(maxFileBytes) ?? options.limits.maxFileBytes
                 options.limits.maxRatio = Int64(maxRatio)
                 options.sha256 = sha256
-                options.cacheAll = cache
+                let caching = cache || cacheDir != nil
+                options.cacheAll = caching
                 if let cacheDir { options.cacheDirectory = cacheDir }
                 options.cacheSize = ByteCount.parse(cacheSize) ?? options.cacheSize
                 options.stallTimeoutSeconds = Self.seconds(stallTimeout) ?? 60
@@ -121,7 +122,7 @@ extension SitepackCommand {
                     list = try TaskURIs.parse(data, source: task)
                 } else {
                     list = uris.map {
-                        FetchURI(value: $0, extract: !noExtract, executable: executable, cache: cache, outputFile: outputFile)
+                        FetchURI(value: $0, extract: !noExtract, executable: executable, cache: caching, outputFile: outputFile)
                     }
                 }
                 let started = Date()
