@@ -1,0 +1,189 @@
+/// How `sitepack fetch` extracts archives.
+public enum ExtractionMode: String, Sendable, Codable {
+    /// Safe by default: see ``ExtractionPolicy``.
+    case strict
+    /// Exactly what a Mesos ≥ 1.8 agent does (libarchive `format_all`/`filter_all`, `TIME | SECURE_NODOTDOT`).
+    case mesosCompat = "mesos-compat"
+}
+
+/// Inclusive limits of strict extraction; a value equal to the limit passes.
+public struct ExtractionLimits: Sendable, Equatable, Codable {
+    /// Most entries (of any type) an archive may hold. Nomad's default, 4,096.
+    public var maxEntries: Int = 4096
+    /// Most bytes written to disk in total. Nomad's default, 100 GB.
+    public var maxBytes: Int64 = 100_000_000_000
+    /// Most bytes any one file may hold (10 GB).
+    public var maxFileBytes: Int64 = 10_000_000_000
+    /// Highest ratio of bytes written to compressed bytes read, checked once more than
+    /// ``ratioFloor`` bytes were written (DEFLATE tops out near 1032:1, HTML rarely passes 20:1).
+    public var maxRatio: Int64 = 200
+    /// Bytes written before the ratio is checked (64 MiB), so small, very compressible archives pass.
+    public var ratioFloor: Int64 = 64 << 20
+
+    /// The defaults above.
+    public init() {}
+}
+
+/// A rule a hostile or unusual archive entry breaks.
+public struct ExtractionViolation: Error, Sendable, Equatable {
+    /// A stable rule identifier such as `dot-dot` or `symlink-escape`.
+    public var rule: String
+    /// The entry's name as stored in the archive.
+    public var entry: String
+    /// What is wrong, in words.
+    public var reason: String
+
+    /// Creates a violation.
+    public init(rule: String, entry: String, reason: String) {
+        self.rule = rule
+        self.entry = entry
+        self.reason = reason
+    }
+
+    /// The error `fetch` reports (exit status 3).
+    public func error(archive: String) -> SitepackError {
+        SitepackError(.unsafeInput, "refused \(archive): entry '\(entry)' breaks rule \(rule): \(reason); nothing was extracted. Rebuild the archive without it (sitepack build), or use --mesos-compat in a throwaway folder to see what Mesos would do")
+    }
+}
+
+/// The entry rules of strict mode, shared by the extractor and `sitepack verify`. Pure: it sees
+/// headers, never the disk. Names are resolved lexically and rejected, never rewritten (STYLE rule 7),
+/// except that leading `./` components are dropped and the `.` entry itself is skipped.
+public struct ExtractionPolicy: Sendable {
+    /// What an allowed entry becomes.
+    public struct Accepted: Sendable, Equatable {
+        /// The normalized relative path (no `./`, no trailing `/`); empty for the `.` entry.
+        public var path: String
+        /// The normalized hard-link target, for hard links.
+        public var hardlinkTarget: String?
+        /// Permission bits to write: 0755 for directories and executables, else 0644.
+        public var permissions: UInt32
+        /// True when setuid, setgid or sticky bits were present (and are dropped).
+        public var droppedSpecialBits: Bool
+    }
+
+    /// The limits in force.
+    public var limits: ExtractionLimits
+    private var seen: Set<String> = []
+    private var regularFiles: Set<String> = []
+    /// Entries checked so far.
+    public private(set) var entryCount = 0
+
+    /// A fresh policy for one archive.
+    public init(limits: ExtractionLimits = ExtractionLimits()) {
+        self.limits = limits
+    }
+
+    /// Checks one header in archive order; throws ``ExtractionViolation``.
+    public mutating func check(_ header: ArchiveEntryHeader) throws -> Accepted {
+        entryCount += 1
+        let name = header.path
+        if entryCount > limits.maxEntries {
+            throw ExtractionViolation(rule: "too-many-entries", entry: name,
+                                      reason: "the archive has more than \(limits.maxEntries) entries (raise --max-files if this is expected)")
+        }
+        let path = try Self.normalize(name, entry: name, what: "name")
+        if header.isSparse {
+            throw ExtractionViolation(rule: "sparse", entry: name, reason: "sparse entries are not extracted")
+        }
+        var hardlinkTarget: String?
+        switch header.kind {
+        case .file, .directory:
+            break
+        case .symlink(let target):
+            try Self.checkSymlink(target: target, at: path, entry: name)
+        case .hardlink(let target):
+            let normalized = try Self.normalize(target, entry: name, what: "hard-link target", rule: "hardlink-outside")
+            guard regularFiles.contains(normalized) else {
+                throw ExtractionViolation(rule: "hardlink-outside", entry: name,
+                                          reason: "hard link to '\(target)', which is not a regular file earlier in this archive")
+            }
+            hardlinkTarget = normalized
+        case .characterDevice, .blockDevice, .fifo, .socket, .unknown:
+            throw ExtractionViolation(rule: "special-file", entry: name,
+                                      reason: "it is a \(header.kind.name); only regular files, directories and relative symlinks are extracted")
+        }
+        if header.kind == .file, header.size > limits.maxFileBytes {
+            throw ExtractionViolation(rule: "file-too-large", entry: name,
+                                      reason: "its header says \(header.size) bytes, over the \(limits.maxFileBytes)-byte per-file limit (--max-file-bytes)")
+        }
+        if !path.isEmpty {
+            guard seen.insert(path).inserted else {
+                throw ExtractionViolation(rule: "duplicate-path", entry: name,
+                                          reason: "the path '\(path)' appears twice; a later entry would replace or redirect the earlier one")
+            }
+        }
+        switch header.kind {
+        case .file, .hardlink: regularFiles.insert(path)
+        default: break
+        }
+        let executable = header.permissions & 0o111 != 0
+        let permissions: UInt32 = header.kind == .directory || executable ? 0o755 : 0o644
+        return Accepted(path: path, hardlinkTarget: hardlinkTarget, permissions: permissions,
+                        droppedSpecialBits: header.permissions & 0o7000 != 0)
+    }
+
+    /// Resolves an entry name lexically: refuses absolute names, `..`, backslashes, NUL and overlong
+    /// names; drops `.` components. Returns "" for the `.` entry.
+    public static func normalize(_ name: String, entry: String, what: String, rule: String? = nil) throws -> String {
+        if name.isEmpty {
+            throw ExtractionViolation(rule: rule ?? "empty-name", entry: entry, reason: "the \(what) is empty")
+        }
+        if name.utf8.count > 4096 {
+            throw ExtractionViolation(rule: rule ?? "name-too-long", entry: entry, reason: "the \(what) is longer than 4096 bytes")
+        }
+        if name.hasPrefix("/") {
+            throw ExtractionViolation(rule: rule ?? "absolute-path", entry: entry, reason: "the \(what) '\(name)' is absolute")
+        }
+        if name.contains("\\") {
+            throw ExtractionViolation(rule: rule ?? "backslash", entry: entry,
+                                      reason: "the \(what) '\(name)' contains a backslash, which Windows-made zips use as a separator (zip slip)")
+        }
+        if name.utf8.contains(0) {
+            throw ExtractionViolation(rule: rule ?? "nul", entry: entry, reason: "the \(what) contains a NUL byte")
+        }
+        var parts: [Substring] = []
+        for part in name.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                throw ExtractionViolation(rule: rule ?? "dot-dot", entry: entry, reason: "the \(what) '\(name)' contains '..'")
+            }
+            parts.append(part)
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// A symlink is allowed when its target is relative, has `..` only as leading components, and
+    /// climbs no higher than the link's own folder depth: then, since every link is created in a real
+    /// folder (SECURE_SYMLINKS) and every other link obeys the same rule, it resolves inside the tree.
+    public static func checkSymlink(target: String, at path: String, entry: String) throws {
+        if target.isEmpty {
+            throw ExtractionViolation(rule: "symlink-escape", entry: entry, reason: "the symlink has an empty target")
+        }
+        if target.hasPrefix("/") {
+            throw ExtractionViolation(rule: "symlink-escape", entry: entry, reason: "the symlink points to the absolute path '\(target)', outside the sandbox")
+        }
+        if target.contains("\\") || target.utf8.contains(0) {
+            throw ExtractionViolation(rule: "symlink-escape", entry: entry, reason: "the symlink target '\(target)' contains a backslash or NUL")
+        }
+        var ups = 0
+        var sawName = false
+        for part in target.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if sawName {
+                    throw ExtractionViolation(rule: "symlink-escape", entry: entry,
+                                              reason: "the symlink target '\(target)' has '..' after a name; only leading '../' is allowed")
+                }
+                ups += 1
+            } else {
+                sawName = true
+            }
+        }
+        let depth = path.split(separator: "/").count - 1
+        if ups > depth {
+            throw ExtractionViolation(rule: "symlink-escape", entry: entry,
+                                      reason: "the symlink target '\(target)' climbs out of the extraction folder")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+/// Helpers for the fetch/verify integration tests: the built binary, processes, temp folders, the
+/// generated corpus and the local HTTP server.
+enum FetchTestSupport {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = packageRoot.appendingPathComponent(".build/debug/sitepack").path
+    static let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures/fetch").path
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs a program to completion, capturing its output in temporary files rather than pipes: a pipe's
+    /// write end can leak into a long-lived process spawned at the same moment by a parallel test (such
+    /// as a test server), and then end-of-file never comes.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], cwd: String? = nil) throws -> Output {
+        let capture = try FetchTempDir()
+        let outPath = "\(capture.path)/stdout"
+        let errPath = "\(capture.path)/stderr"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Output(status: process.terminationStatus,
+                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs `sitepack` with arguments.
+    @discardableResult
+    static func sitepack(_ arguments: [String], cwd: String? = nil) throws -> Output {
+        try run(binary, arguments, cwd: cwd)
+    }
+
+    /// Runs a shell command (for peers: tar, bsdtar).
+    @discardableResult
+    static func shell(_ command: String) throws -> Output {
+        try run("/bin/sh", ["-c", command])
+    }
+
+    /// The sorted entries under `path` (relative), without following symlinks.
+    static func listing(_ path: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else { return [] }
+        var names: [String] = []
+        while let name = enumerator.nextObject() as? String { names.append(name) }
+        return names.sorted()
+    }
+}
+
+/// A temporary folder removed on deinit.
+final class FetchTempDir {
+    let path: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "sitepack-fetch-test-XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    func sub(_ name: String, create: Bool = true) throws -> String {
+        let full = "\(path)/\(name)"
+        if create { try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true) }
+        return full
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The corpus written by Tests/Fixtures/fetch/hostile_corpus.py into a temp folder, with a canary folder
+/// beside the sandboxes that hostile archives aim at, and the test HTTP server serving it.
+final class FetchCorpus {
+    let temp: FetchTempDir
+    let files: String
+    let canary: String
+    let server: Process
+    let port: Int
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    init() throws {
+        temp = try FetchTempDir()
+        files = try temp.sub("files", create: false)
+        canary = try temp.sub("canary")
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: "\(canary)/secret.txt"))
+        let generated = try FetchTestSupport.run("/usr/bin/env", ["python3", "\(FetchTestSupport.fixtures)/hostile_corpus.py", files, canary])
+        guard generated.status == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "corpus generator failed: \(generated.stderr)"])
+        }
+        server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "\(FetchTestSupport.fixtures)/test_server.py", files]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        var line = Data()
+        while true {
+            let byte = out.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data([0x0a]) { break }
+            line.append(byte)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+            kill(server.processIdentifier, SIGKILL)
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "test server did not print its port"])
+        }
+        self.port = port
+    }
+
+    func url(_ name: String) -> String { "\(baseURL)/files/\(name)" }
+
+    /// A fresh, empty sandbox folder beside the canary, so "../canary" from it reaches the canary.
+    func sandbox(_ name: String) throws -> String { try temp.sub("sb-\(name)") }
+
+    /// What the canary folder holds (it must only ever hold secret.txt).
+    var canaryListing: [String] { FetchTestSupport.listing(canary) }
+
+    deinit {
+        // SIGKILL: the test runner's threads may block SIGTERM, and a spawned child inherits that mask.
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+    }
+}
