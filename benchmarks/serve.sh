@@ -22,6 +22,7 @@ done
 [ -x "$SITEPACK" ] || swift build -c release >&2
 
 WORK=$(mktemp -d /tmp/sitepack-serve-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run as nobody and must read the files
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -24,8 +24,7 @@ struct ServeIntegrationTests {
             try FileManager.default.createDirectory(at: site.appendingPathComponent("docs"), withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: base.appendingPathComponent("dist").path, withIntermediateDirectories: true)
             try Data("<h1>hello</h1>\n".utf8).write(to: site.appendingPathComponent("index.html"))
-            var random = SystemRandomNumberGenerator()
-            try Data((0..<400_000).map { _ in UInt8.random(in: 0...255, using: &random) }).write(to: site.appendingPathComponent("docs/blob.bin"))
+            try run("/bin/sh", ["-c", "head -c 400000 /dev/urandom > '\(site.path)/docs/blob.bin'"])
             let archive = base.appendingPathComponent("dist/content.tar.gz").path
             let packed = try run("/bin/sh", ["-c", "tar --sort=name -C '\(base.path)' -cf - site | gzip -6 -n > '\(archive)'"])
             #expect(packed.status == 0)
@@ -38,7 +37,7 @@ struct ServeIntegrationTests {
                 mtime: .init(epoch: 0, source: .sourceDateEpoch),
                 compressor: .init(name: "gzip", version: "1", level: 6, format: "gzip", blockSize: 0))
             try Data(try manifest.encoded()).write(to: base.appendingPathComponent("dist/manifest.json"))
-            try Data((0..<12_000_000).map { _ in UInt8.random(in: 0...255, using: &random) }).write(to: base.appendingPathComponent("dist/big.bin"))
+            try run("/bin/sh", ["-c", "head -c 12000000 /dev/urandom > '\(base.path)/dist/big.bin'"])
             try Data("SECRET-OUTSIDE".utf8).write(to: base.appendingPathComponent("secret.txt"))
             try FileManager.default.createSymbolicLink(atPath: base.appendingPathComponent("dist/leak.txt").path, withDestinationPath: "../secret.txt")
         }
@@ -164,7 +163,7 @@ struct ServeIntegrationTests {
         defer { #expect(server.terminate() == 0) }
         let out = folder.base.appendingPathComponent("parallel")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        var arguments = ["-sS", "--parallel", "--parallel-max", "100", "--parallel-immediate"]
+        var arguments = ["-sS", "--no-progress-meter", "--parallel", "--parallel-max", "100", "--parallel-immediate"]
         for index in 0..<100 {
             let path = index % 2 == 0 ? "/sites/hello/\(folder.sha)/content.tar.gz" : "/big.bin"
             arguments += ["-o", out.appendingPathComponent("\(index)").path, server.base + path]

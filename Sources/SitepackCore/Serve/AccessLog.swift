@@ -26,6 +26,9 @@ final class AccessLogBuffer {
     private var cachedSecond: Int64 = -1
     private var cachedTime = ""
 
+    /// False for `--access-log off`: callers skip building entries.
+    var isEnabled: Bool { format != .off }
+
     init(format: AccessLogFormat) {
         self.format = format
         pending.reserveCapacity(format == .off ? 0 : 16 * 1024)

@@ -64,6 +64,12 @@ public final class ArtifactServer: Service, Sendable {
             contexts[ObjectIdentifier(loop)] = LoopContext(cacheBytes: configuration.smallFileCacheBytes / max(1, threads),
                                                            accessLog: configuration.accessLog)
         }
+        let sweepInterval = TimeAmount.milliseconds(min(250, max(10, Int64(TimeAmount(configuration.headerTimeout).nanoseconds / 4_000_000))))
+        let sweeps = LoopContexts(byLoop: contexts)
+        for loop in group.makeIterator() {
+            let id = ObjectIdentifier(loop)
+            loop.scheduleRepeatedTask(initialDelay: sweepInterval, delay: sweepInterval) { _ in sweeps.byLoop[id]?.sweep() }
+        }
         let box = ServerBox()
         let metrics = ServerMetrics()
         let bootstrap = ServerBootstrap(group: group)
@@ -197,7 +203,7 @@ public final class ArtifactServer: Service, Sendable {
         limits.maxHeaderFieldSize = configuration.maxHeaderBytes
         limits.maxHeaderFieldCount = configuration.maxHeaderCount
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ConnectionGuard(state: state) { [weak self] in
+        try sync.addHandler(ConnectionGuard(state: state, loop: loop) { [weak self] in
             self?.connectionClosed(id)
         })
         try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,

@@ -4,38 +4,39 @@ import NIOCore
 struct ServerShutdownEvent: Sendable {}
 
 /// Where a connection is in its request cycle, shared by ``ConnectionGuard`` and ``HTTPRequestHandler``
-/// (both on the connection's event loop), and the one timer that enforces the matching limit:
-/// an idle keep-alive connection gets `idleTimeout`, a request whose first bytes arrived gets
-/// `headerTimeout` to finish its headers; a request being answered has no timer, however slow the
-/// download, because the client is reading.
+/// (both on the connection's event loop). The limits are enforced by ``LoopContext``'s sweep, which runs
+/// four times a second and closes connections past their deadline: an idle keep-alive connection gets
+/// `idleTimeout`, a request whose first bytes arrived gets `headerTimeout` to finish its headers; a
+/// request being answered has no deadline, however slow the download, because the client is reading.
+/// One sweep per loop instead of a timer per request keeps the scheduler out of the hot path.
 final class ConnectionState {
     enum Phase { case idle, readingHead, responding }
 
     private(set) var phase: Phase = .idle
     private(set) var shuttingDown = false
-    private var timer: Scheduled<Void>?
-    private let idleTimeout: TimeAmount
-    private let headerTimeout: TimeAmount
-    private let channel: any Channel
+    /// Uptime nanoseconds after which the sweep closes the connection; `.max` while responding.
+    private(set) var deadline: UInt64 = .max
+    private let idleTimeout: UInt64
+    private let headerTimeout: UInt64
+    let channel: any Channel
 
     init(channel: any Channel, idleTimeout: TimeAmount, headerTimeout: TimeAmount) {
         self.channel = channel
-        self.idleTimeout = idleTimeout
-        self.headerTimeout = headerTimeout
+        self.idleTimeout = UInt64(max(0, idleTimeout.nanoseconds))
+        self.headerTimeout = UInt64(max(0, headerTimeout.nanoseconds))
     }
 
     /// Bytes arrived; if the connection was idle a request has started and its header clock runs.
     func bytesArrived() {
         guard phase == .idle else { return }
         phase = .readingHead
-        arm(headerTimeout)
+        deadline = NIODeadline.now().uptimeNanoseconds &+ headerTimeout
     }
 
-    /// A complete request head arrived: no timer while it is answered.
+    /// A complete request head arrived: no deadline while it is answered.
     func requestStarted() {
         phase = .responding
-        timer?.cancel()
-        timer = nil
+        deadline = .max
     }
 
     /// The response was handed to the kernel; the connection is idle again (or closes if shutting down).
@@ -44,7 +45,7 @@ final class ConnectionState {
         if shuttingDown {
             channel.close(promise: nil)
         } else {
-            arm(idleTimeout)
+            deadline = NIODeadline.now().uptimeNanoseconds &+ idleTimeout
         }
     }
 
@@ -54,20 +55,8 @@ final class ConnectionState {
         if phase != .responding { channel.close(promise: nil) }
     }
 
-    /// The connection went away.
-    func closed() {
-        timer?.cancel()
-        timer = nil
-    }
-
     /// Starts the idle clock for a new connection.
-    func start() { arm(idleTimeout) }
-
-    private func arm(_ amount: TimeAmount) {
-        timer?.cancel()
-        let channel = self.channel
-        timer = channel.eventLoop.scheduleTask(in: amount) { channel.close(promise: nil) }
-    }
+    func start() { deadline = NIODeadline.now().uptimeNanoseconds &+ idleTimeout }
 }
 
 /// The first handler of every connection: starts the header clock when a request's first bytes arrive,
@@ -77,15 +66,18 @@ final class ConnectionGuard: ChannelInboundHandler {
     typealias InboundOut = ByteBuffer
 
     private let state: ConnectionState
+    private let loop: LoopContext
     private let onClose: () -> Void
 
-    init(state: ConnectionState, onClose: @escaping () -> Void) {
+    init(state: ConnectionState, loop: LoopContext, onClose: @escaping () -> Void) {
         self.state = state
+        self.loop = loop
         self.onClose = onClose
     }
 
     func channelActive(context: ChannelHandlerContext) {
         state.start()
+        loop.connections[ObjectIdentifier(state)] = state
         context.fireChannelActive()
     }
 
@@ -95,7 +87,7 @@ final class ConnectionGuard: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        state.closed()
+        loop.connections[ObjectIdentifier(state)] = nil
         onClose()
         context.fireChannelInactive()
     }

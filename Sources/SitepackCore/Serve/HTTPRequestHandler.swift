@@ -15,6 +15,7 @@ final class HTTPRequestHandler: ChannelInboundHandler {
     private var started: NIODeadline = .now()
     private var responding = false
     private var remote = "-"
+    private var inputClosed = false
 
     init(responder: Responder, loop: LoopContext, state: ConnectionState) {
         self.responder = responder
@@ -77,6 +78,10 @@ final class HTTPRequestHandler: ChannelInboundHandler {
             var sent: Int64 = 0
             if case .success = result { sent = length }
             self.responder.metrics.record(route: route, status: status, bytes: sent, nanoseconds: elapsed)
+            guard self.loop.accessLog.isEnabled else {
+                if keepAlive, !self.inputClosed, case .success = result { self.state.responseFinished() } else { context.close(promise: nil) }
+                return
+            }
             let entry = AccessLogEntry(
                 remote: self.remote, method: requestHead.method.rawValue, target: requestHead.uri,
                 version: "HTTP/\(requestHead.version.major).\(requestHead.version.minor)", status: status, bytes: sent,
@@ -85,12 +90,22 @@ final class HTTPRequestHandler: ChannelInboundHandler {
                 let log = NIOLoopBound(self.loop.accessLog, eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(100)) { log.value.flush() }
             }
-            if keepAlive, case .success = result {
+            if keepAlive, !self.inputClosed, case .success = result {
                 self.state.responseFinished()
             } else {
                 context.close(promise: nil)
             }
         }
+    }
+
+    /// The client half-closed: answer what was asked (the pipelining handler delivers it first), then close.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputClosed = true
+            if !responding { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

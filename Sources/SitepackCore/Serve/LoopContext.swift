@@ -8,12 +8,22 @@ import Glibc
 final class LoopContext {
     let cache: SmallFileCache
     let accessLog: AccessLogBuffer
+    /// Open connections on this loop, for the timeout sweep.
+    var connections: [ObjectIdentifier: ConnectionState] = [:]
     private var dateSecond: Int = -1
     private var dateText = ""
 
     init(cacheBytes: Int, accessLog: AccessLogFormat) {
         cache = SmallFileCache(limitBytes: cacheBytes)
         self.accessLog = AccessLogBuffer(format: accessLog)
+    }
+
+    /// Closes every connection past its idle or header deadline.
+    func sweep() {
+        let now = NIODeadline.now().uptimeNanoseconds
+        for state in connections.values where state.deadline < now {
+            state.channel.close(promise: nil)
+        }
     }
 
     /// The current `Date` header value, rendered at most once a second.

@@ -23,7 +23,7 @@ struct ArtifactServerTests {
             #expect(get["etag"] == "\"sha256:\(fixture.artifactSHA)\"")
             #expect(get["cache-control"] == "public, max-age=31536000, immutable")
             #expect(get["last-modified"] != nil)
-            let head = try RawHTTP.request(port: port, "HEAD", url)
+            let head = try RawHTTP.request(port: port, method: "HEAD", url)
             #expect(head.status == 200)
             #expect(head["content-length"] == String(fixture.artifact.count))
             #expect(head.body.isEmpty)
@@ -147,7 +147,7 @@ struct ArtifactServerTests {
                     if status == 416 { #expect(response["content-range"] == "bytes */\(size)") }
                 }
                 // HEAD ignores Range and reports the full length.
-                let head = try RawHTTP.request(port: server.port, "HEAD", path, headers: ["Range": "bytes=0-9"])
+                let head = try RawHTTP.request(port: server.port, method: "HEAD", path, headers: ["Range": "bytes=0-9"])
                 #expect(head.status == 200 && head["content-length"] == String(size))
             }
         }
@@ -186,7 +186,7 @@ struct ArtifactServerTests {
         defer { fixture.remove() }
         try await fixture.withServer { server in
             for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE"] {
-                let response = try RawHTTP.request(port: server.port, method, "/small.txt")
+                let response = try RawHTTP.request(port: server.port, method: method, "/small.txt")
                 #expect(response.status == 405, "\(method)")
                 #expect(response["allow"] == "GET, HEAD")
             }

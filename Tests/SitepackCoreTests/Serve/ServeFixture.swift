@@ -125,7 +125,7 @@ enum RawHTTP {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw SystemCallError("connect", errno: errno) }
         let bytes = Array(request.utf8)
@@ -174,7 +174,7 @@ enum RawHTTP {
     }
 
     /// One request, one parsed response.
-    static func request(port: Int, _ method: String = "GET", _ target: String, headers: [String: String] = [:]) throws -> RawResponse {
+    static func request(port: Int, method: String = "GET", _ target: String, headers: [String: String] = [:]) throws -> RawResponse {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         text += "\r\n"
