@@ -206,9 +206,8 @@ public final class ArtifactServer: Service, Sendable {
         try sync.addHandler(ConnectionGuard(state: state, loop: loop) { [weak self] in
             self?.connectionClosed(id)
         })
-        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
-                                             withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
-                                             withDecoderLimitConfiguration: limits)
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
+                                                                    informationalResponseStrategy: .drop, limitConfiguration: limits)))
         try sync.addHandler(HTTPRequestHandler(responder: responder, loop: loop, state: state))
     }
 

@@ -1,21 +1,31 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers the requests of one connection, in order (NIO's pipelining handler in front holds later
-/// requests until each response is written). Bodies of large files go out with sendfile(2) through a
-/// `FileRegion`; small ones from memory.
-final class HTTPRequestHandler: ChannelInboundHandler {
+/// Answers the requests of one connection, in order, writing HTTP/1.1 responses itself.
+///
+/// NIO's request decoder parses; this handler renders the status line and headers straight into the
+/// same buffer as a small body, so a cached 1 KiB response is one buffer and one `writev`, flushed once
+/// per read burst (pipelined requests share the flush). Large bodies follow the head as a `FileRegion`,
+/// sent with sendfile(2); while one is in flight, later requests wait in a queue and reading pauses, so
+/// a pipelining client cannot make the server open files faster than it reads them.
+final class HTTPRequestHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     private let responder: Responder
     private let loop: LoopContext
     private let state: ConnectionState
     private var head: HTTPRequestHead?
-    private var started: NIODeadline = .now()
-    private var responding = false
+    private var started: UInt64 = 0
     private var remote = "-"
+    /// Complete requests waiting for a file body in flight to finish.
+    private var waiting = CircularBuffer<(HTTPRequestHead, UInt64)>(initialCapacity: 2)
+    private var fileInFlight = false
+    private var readPending = false
     private var inputClosed = false
+    private var closing = false
+    private var unflushed = false
 
     init(responder: Responder, loop: LoopContext, state: ConnectionState) {
         self.responder = responder
@@ -28,100 +38,183 @@ final class HTTPRequestHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             state.requestStarted()
             head = requestHead
-            started = .now()
+            started = NIODeadline.now().uptimeNanoseconds
         case .body:
-            break  // GET and HEAD carry no meaningful body; anything else is answered 405.
+            break  // GET and HEAD carry no meaningful body; anything else is answered 405 and closed.
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            respond(to: requestHead, context: context)
+            if fileInFlight || !waiting.isEmpty {
+                waiting.append((requestHead, started))
+            } else {
+                respond(to: requestHead, started: started, context: context)
+            }
         }
     }
 
-    private func respond(to requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
-        let reply = responder.respond(to: requestHead, loop: loop, allocator: context.channel.allocator)
-        var headers = reply.headers
-        let keepAlive = requestHead.isKeepAlive && !state.shuttingDown
-            && (requestHead.method == .GET || requestHead.method == .HEAD)
-        if !keepAlive {
-            headers.add(name: "Connection", value: "close")
-        } else if requestHead.version.minor == 0 {
-            headers.add(name: "Connection", value: "keep-alive")
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    /// Holds reads while a file body is in flight (backpressure for pipelining clients).
+    func read(context: ChannelHandlerContext) {
+        if fileInFlight {
+            readPending = true
+        } else {
+            context.read()
         }
-        responding = true
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
-        var closeAfter: NIOFileHandle?
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        if unflushed {
+            unflushed = false
+            context.flush()
+        }
+    }
+
+    private func respond(to requestHead: HTTPRequestHead, started: UInt64, context: ChannelHandlerContext) {
+        state.requestStarted()
+        let reply = responder.respond(to: requestHead, loop: loop, allocator: context.channel.allocator)
+        let keepAlive = requestHead.isKeepAlive && !state.shuttingDown && !inputClosed
+            && (requestHead.method == .GET || requestHead.method == .HEAD)
+        var bodyBytes = 0
+        if case .buffer(let body) = reply.body { bodyBytes = body.readableBytes }
+        var out = context.channel.allocator.buffer(capacity: 320 + bodyBytes)
+        Self.writeHead(status: reply.status, headers: reply.headers, keepAlive: keepAlive, http10: requestHead.version.minor == 0, into: &out)
         switch reply.body {
         case .none:
-            break
-        case .buffer(let buffer):
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+        case .buffer(var body):
+            out.writeBuffer(&body)
+            context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
         case .file(let handle, let range, let owned):
+            context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
             let region = FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound))
-            context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
-            if owned { closeAfter = handle }
-        }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-        let length = reply.bodyLength
-        let status = Int(reply.status.code)
-        let route = reply.route
-        let started = self.started
-        promise.futureResult.assumeIsolated().whenComplete { result in
-            try? closeAfter?.close()
-            self.responding = false
-            let elapsed = NIODeadline.now().uptimeNanoseconds &- started.uptimeNanoseconds
-            var sent: Int64 = 0
-            if case .success = result { sent = length }
-            self.responder.metrics.record(route: route, status: status, bytes: sent, nanoseconds: elapsed)
-            guard self.loop.accessLog.isEnabled else {
-                if keepAlive, !self.inputClosed, case .success = result { self.state.responseFinished() } else { context.close(promise: nil) }
-                return
+            fileInFlight = true
+            unflushed = false
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.fileRegion(region)), promise: promise)
+            let length = reply.bodyLength
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                if owned { try? handle.close() }
+                self.fileInFlight = false
+                var succeeded = false
+                if case .success = result { succeeded = true }
+                self.finished(requestHead, reply: reply, started: started, bytes: succeeded ? length : 0,
+                              keepAlive: keepAlive && succeeded, context: context)
+                self.drainWaiting(context: context)
             }
+            return
+        }
+        unflushed = true
+        finished(requestHead, reply: reply, started: started, bytes: reply.bodyLength, keepAlive: keepAlive, context: context)
+    }
+
+    /// Bookkeeping after a response was handed to the channel: metrics, access log, the connection's next phase.
+    private func finished(_ requestHead: HTTPRequestHead, reply: Reply, started: UInt64, bytes: Int64, keepAlive: Bool,
+                          context: ChannelHandlerContext) {
+        let elapsed = NIODeadline.now().uptimeNanoseconds &- started
+        let status = Int(reply.status.code)
+        responder.metrics.record(route: reply.route, status: status, bytes: bytes, nanoseconds: elapsed)
+        if loop.accessLog.isEnabled {
             let entry = AccessLogEntry(
-                remote: self.remote, method: requestHead.method.rawValue, target: requestHead.uri,
-                version: "HTTP/\(requestHead.version.major).\(requestHead.version.minor)", status: status, bytes: sent,
+                remote: remote, method: requestHead.method.rawValue, target: requestHead.uri,
+                version: "HTTP/\(requestHead.version.major).\(requestHead.version.minor)", status: status, bytes: bytes,
                 nanoseconds: elapsed, referer: requestHead.headers.first(name: "referer"), userAgent: requestHead.headers.first(name: "user-agent"))
-            if self.loop.accessLog.append(entry) {
-                let log = NIOLoopBound(self.loop.accessLog, eventLoop: context.eventLoop)
+            if loop.accessLog.append(entry) {
+                let log = NIOLoopBound(loop.accessLog, eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(100)) { log.value.flush() }
             }
-            if keepAlive, !self.inputClosed, case .success = result {
-                self.state.responseFinished()
-            } else {
-                context.close(promise: nil)
+        }
+        if keepAlive {
+            state.responseFinished()
+        } else {
+            closeAfterFlush(context: context)
+        }
+    }
+
+    private func drainWaiting(context: ChannelHandlerContext) {
+        while !fileInFlight, !closing, let (next, started) = waiting.popFirst() {
+            respond(to: next, started: started, context: context)
+        }
+        flushIfNeeded(context: context)
+        if !fileInFlight, !closing {
+            if inputClosed && waiting.isEmpty {
+                closeAfterFlush(context: context)
+            } else if readPending {
+                readPending = false
+                context.read()
             }
         }
     }
 
-    /// The client half-closed: answer what was asked (the pipelining handler delivers it first), then close.
+    private func closeAfterFlush(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        unflushed = false
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0)))).assumeIsolated()
+            .whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// The client half-closed: answer what was asked, then close.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
-            if !responding { context.close(promise: nil) }
+            if !fileInFlight && waiting.isEmpty { closeAfterFlush(context: context) }
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let parserError = error as? HTTPParserError, !responding {
-            // A malformed or oversized request: say so once, then close.
-            let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
-            var reply = responder.message(status, "\(status.reasonPhrase)\n", route: .invalid, loop: loop,
-                                          allocator: context.channel.allocator, isHead: false)
-            reply.headers.add(name: "Connection", value: "close")
-            responder.metrics.record(route: .invalid, status: Int(status.code), bytes: reply.bodyLength, nanoseconds: 0)
-            responding = true
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: reply.headers))), promise: nil)
-            if case .buffer(let buffer) = reply.body { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        guard let parserError = error as? HTTPParserError, !fileInFlight, !closing else {
+            context.close(promise: nil)
             return
         }
-        context.close(promise: nil)
+        // A malformed or oversized request: say so once, then close.
+        let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+        let reply = responder.message(status, "\(status.reasonPhrase)\n", route: .invalid, loop: loop,
+                                      allocator: context.channel.allocator, isHead: false)
+        responder.metrics.record(route: .invalid, status: Int(status.code), bytes: reply.bodyLength, nanoseconds: 0)
+        var out = context.channel.allocator.buffer(capacity: 256)
+        Self.writeHead(status: status, headers: reply.headers, keepAlive: false, http10: false, into: &out)
+        if case .buffer(var body) = reply.body { out.writeBuffer(&body) }
+        context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+        closeAfterFlush(context: context)
+    }
+
+    /// Renders `HTTP/1.1 <status>`, the headers and the blank line. Header values never hold CR or LF:
+    /// request paths with control characters are refused before they can reach a `Location`.
+    static func writeHead(status: HTTPResponseStatus, headers: HTTPHeaders, keepAlive: Bool, http10: Bool, into out: inout ByteBuffer) {
+        switch status.code {
+        case 200: out.writeStaticString("HTTP/1.1 200 OK\r\n")
+        case 206: out.writeStaticString("HTTP/1.1 206 Partial Content\r\n")
+        case 304: out.writeStaticString("HTTP/1.1 304 Not Modified\r\n")
+        case 404: out.writeStaticString("HTTP/1.1 404 Not Found\r\n")
+        default:
+            out.writeStaticString("HTTP/1.1 ")
+            out.writeString(String(status.code))
+            out.writeStaticString(" ")
+            out.writeString(status.reasonPhrase)
+            out.writeStaticString("\r\n")
+        }
+        for (name, value) in headers {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeStaticString("\r\n")
+        }
+        if !keepAlive {
+            out.writeStaticString("Connection: close\r\n")
+        } else if http10 {
+            out.writeStaticString("Connection: keep-alive\r\n")
+        }
+        out.writeStaticString("\r\n")
     }
 }

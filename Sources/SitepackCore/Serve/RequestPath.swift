@@ -27,6 +27,8 @@ public struct RequestPath: Sendable, Equatable {
         case dotSegment
         /// Bytes that are not UTF-8 after decoding.
         case notUTF8
+        /// A control character (CR, LF, …) after decoding: never a file name we serve, and never echoed into a header.
+        case controlCharacter
     }
 
     /// Parses an origin-form request target (`/a/b?q`).
@@ -70,6 +72,7 @@ public struct RequestPath: Sendable, Equatable {
             }
             if byte == 0 { throw .nul }
             if byte == UInt8(ascii: "\\") { throw .backslash }
+            if byte < 0x20 || byte == 0x7f { throw .controlCharacter }
             current.append(byte)
         }
         let trailing = bytes.last == UInt8(ascii: "/")

@@ -32,6 +32,8 @@ struct RequestPathTests {
         ("*", .notOriginForm),
         ("etc/passwd", .notOriginForm),
         ("/%ff%fe", .notUTF8),
+        ("/a%0d%0aSet-Cookie:%20x", .controlCharacter),
+        ("/a%09b", .controlCharacter),
     ])
     func refused(target: String, expected: RequestPath.Rejection) {
         #expect(throws: expected) { try RequestPath(target: target) }
