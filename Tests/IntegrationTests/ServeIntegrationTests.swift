@@ -54,9 +54,9 @@ struct ServeIntegrationTests {
 
         init(directory: String, extra: [String] = []) throws {
             stderrPath = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).err").path
-            FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
             let stdoutPath = stderrPath + ".out"
-            FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
             process.executableURL = URL(fileURLWithPath: ServeIntegrationTests.binary)
             process.arguments = ["serve", directory, "--host", "127.0.0.1", "--port", "0", "--grace-period", "20s"] + extra
             process.standardError = FileHandle(forWritingAtPath: stderrPath)

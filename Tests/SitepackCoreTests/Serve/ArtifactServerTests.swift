@@ -34,6 +34,9 @@ struct ArtifactServerTests {
             #expect(String(decoding: manifest.body, as: UTF8.self).contains("\"name\" : \"hello\""))
             // The plain path of a build output still works.
             #expect(try RawHTTP.request(port: port, "/content.tar.gz").body == fixture.artifact)
+            // A store entry whose bytes do not match its digest is never served, not even as a plain file.
+            #expect(try RawHTTP.request(port: port, "/sites/bad/\(fixture.tampered)/content.tar.gz").status == 404)
+            #expect(try RawHTTP.request(port: port, "/sites/bad/latest/content.tar.gz").status == 404)
             // Unknown digests are not found.
             #expect(try RawHTTP.request(port: port, "/sites/hello/\(String(repeating: "0", count: 64))/content.tar.gz").status == 404)
         }

@@ -15,6 +15,7 @@ struct ServeFixture {
     let artifactSHA: String
     let storeOld: String
     let storeNew: String
+    let tampered: String
     let large: [UInt8]
 
     init() throws {
@@ -51,6 +52,13 @@ struct ServeFixture {
         try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: oldFolder.appendingPathComponent("content.tar.gz").path)
         storeOld = oldSHA
         storeNew = newSHA
+        // A tampered store entry: manifest and folder say one digest, the bytes have another.
+        let claimed = Self.randomBytes(3000)
+        tampered = Self.sha(claimed)
+        let badFolder = dist.appendingPathComponent("sites/bad/\(tampered)")
+        try fm.createDirectory(at: badFolder, withIntermediateDirectories: true)
+        try Self.writeArtifact(claimed, name: "bad", in: badFolder)
+        try Data(Self.randomBytes(3000)).write(to: badFolder.appendingPathComponent("content.tar.gz"))
     }
 
     func remove() { try? FileManager.default.removeItem(at: base) }
@@ -62,7 +70,7 @@ struct ServeFixture {
 
     static func sha(_ bytes: [UInt8]) -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         defer { try? FileManager.default.removeItem(atPath: path) }
         return ArtifactCatalog.sha256(of: path) ?? ""
     }
