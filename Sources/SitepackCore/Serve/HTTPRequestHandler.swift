@@ -190,6 +190,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         let reply = responder.message(status, "\(status.reasonPhrase)\n", route: .invalid, loop: loop,
                                       allocator: context.channel.allocator, isHead: false)
         responder.metrics.record(route: .invalid, status: Int(status.code), bytes: reply.bodyLength, nanoseconds: 0)
+        if loop.accessLog.isEnabled, loop.accessLog.append(AccessLogEntry(
+            remote: remote, method: "-", target: "-", version: "-", status: Int(status.code), bytes: reply.bodyLength,
+            nanoseconds: 0, referer: nil, userAgent: nil)) {
+            loop.accessLog.flush()
+        }
         var out = context.channel.allocator.buffer(capacity: 256)
         Self.writeHead(status: status, headers: reply.headers, keepAlive: false, http10: false, into: &out)
         if case .buffer(var body) = reply.body { out.writeBuffer(&body) }
