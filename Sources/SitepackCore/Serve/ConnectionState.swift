@@ -10,6 +10,10 @@ final class ConnectionState {
     enum Phase { case idle, readingHead, responding }
 
     private(set) var phase: Phase = .idle
+    /// The file being sent and the offset its body must reach. If the file shrinks under it (truncated
+    /// in place — a rename over it is harmless, the open inode stays), sendfile(2) returns 0 forever and
+    /// the event loop would spin; the sweep notices and closes the connection.
+    var fileInFlight: (handle: NIOFileHandle, end: Int64)?
     private(set) var shuttingDown = false
     /// Uptime nanoseconds after which the sweep closes the connection; `.max` while responding.
     private(set) var deadline: UInt64 = .max

@@ -104,12 +104,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
             context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
             let region = FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound))
             fileInFlight = true
+            state.fileInFlight = (handle, range.upperBound)
             unflushed = false
             let promise = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.fileRegion(region)), promise: promise)
             let length = reply.bodyLength
             promise.futureResult.assumeIsolated().whenComplete { result in
                 Self.setCork(false, context: context)
+                self.state.fileInFlight = nil
                 if owned { try? handle.close() }
                 self.fileInFlight = false
                 var succeeded = false

@@ -21,8 +21,13 @@ final class LoopContext {
     /// Closes every connection past its idle or header deadline.
     func sweep() {
         let now = NIODeadline.now().uptimeNanoseconds
-        for state in connections.values where state.deadline < now {
-            state.channel.close(promise: nil)
+        for state in connections.values {
+            if state.deadline < now {
+                state.channel.close(promise: nil)
+            } else if let (handle, end) = state.fileInFlight,
+                      let size = try? handle.withUnsafeFileDescriptor({ FileIdentity.of(descriptor: $0)?.size }), size < end {
+                state.channel.close(promise: nil)
+            }
         }
     }
 

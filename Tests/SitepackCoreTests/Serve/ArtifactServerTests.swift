@@ -267,6 +267,39 @@ struct ArtifactServerTests {
         }
     }
 
+    @Test("a file truncated in place while it is sent ends the response instead of spinning")
+    func truncatedWhileSending() async throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        let path = fixture.root + "/growing.bin"
+        let size = 48 << 20
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(count: size)))
+        try await fixture.withServer { server in
+            let fd = try RawHTTP.connect(port: server.port)
+            defer { close(fd) }
+            var small: Int32 = 16 * 1024
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            var timeout = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let request = Array("GET /growing.bin HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            #expect(received > 0)
+            #expect(truncate(path, 1000) == 0)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count == 0 { break }
+                if count < 0 {
+                    #expect(errno == ECONNRESET, "the server neither finished nor closed (errno \(errno))")
+                    break
+                }
+                received += count
+            }
+            #expect(received < size)
+        }
+    }
+
     @Test("the origin from --advertise and from the bind address")
     func origin() {
         #expect(ArtifactServer.origin(advertise: "http://agents.example:8080/", host: "0.0.0.0", port: 9000) == "http://agents.example:8080")
