@@ -40,6 +40,9 @@ extension SitepackCommand {
         @Option(help: "Close a connection whose request headers take longer than this.")
         var headerTimeout = "10s"
 
+        @Option(help: "Drop a connection whose client stops reading (unacknowledged data) for this long.")
+        var sendTimeout = "120s"
+
         @Option(help: "Most connections open at once; more are closed on accept.")
         var maxConnections = 10_000
 
@@ -48,7 +51,7 @@ extension SitepackCommand {
 
         func validate() throws {
             guard AccessLogFormat(rawValue: accessLog) != nil else { throw ValidationError("--access-log must be combined, json or off") }
-            for (flag, value) in [("--grace-period", gracePeriod), ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout)] {
+            for (flag, value) in [("--grace-period", gracePeriod), ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--send-timeout", sendTimeout)] {
                 guard ServeConfiguration.parseDuration(value) != nil else { throw ValidationError("\(flag) \(value) is not a duration like 30s or 500ms") }
             }
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -63,7 +66,8 @@ extension SitepackCommand {
                     accessLog: AccessLogFormat(rawValue: accessLog) ?? .combined,
                     gracePeriod: ServeConfiguration.parseDuration(gracePeriod) ?? .seconds(30), threads: threads,
                     maxConnections: maxConnections, idleTimeout: ServeConfiguration.parseDuration(idleTimeout) ?? .seconds(60),
-                    headerTimeout: ServeConfiguration.parseDuration(headerTimeout) ?? .seconds(10))
+                    headerTimeout: ServeConfiguration.parseDuration(headerTimeout) ?? .seconds(10),
+                    sendTimeout: ServeConfiguration.parseDuration(sendTimeout) ?? .seconds(120))
                 let server = try await ArtifactServer.make(configuration: configuration, logger: logger)
                 FileHandleOutput.standardError("sitepack: serving \(directory) on http://\(host):\(server.port) (agents: \(server.origin))")
                 for url in server.advertisedURLs { FileHandleOutput.standardOutput(url) }

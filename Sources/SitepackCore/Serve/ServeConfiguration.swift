@@ -20,6 +20,9 @@ public struct ServeConfiguration: Sendable {
     public var idleTimeout: Duration
     /// How long a client may take to send a request's headers once it started sending them.
     public var headerTimeout: Duration
+    /// How long sent data may stay unacknowledged — including a client that stopped reading (zero window) —
+    /// before the kernel drops the connection (`TCP_USER_TIMEOUT`); 0 leaves the kernel default.
+    public var sendTimeout: Duration
     /// Largest total size of a request's header fields in bytes.
     public var maxHeaderBytes: Int
     /// Largest number of header fields in a request.
@@ -35,7 +38,7 @@ public struct ServeConfiguration: Sendable {
     public init(root: String = "dist", host: String = "0.0.0.0", port: Int = 9000, advertise: String? = nil,
                 accessLog: AccessLogFormat = .combined, gracePeriod: Duration = .seconds(30), threads: Int? = nil,
                 maxConnections: Int = 10_000, idleTimeout: Duration = .seconds(60), headerTimeout: Duration = .seconds(10),
-                maxHeaderBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, smallFileLimit: Int = 64 * 1024,
+                sendTimeout: Duration = .seconds(120), maxHeaderBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, smallFileLimit: Int = 64 * 1024,
                 smallFileCacheBytes: Int = 8 * 1024 * 1024, executablePath: String? = "/proc/self/exe") {
         self.root = root
         self.host = host
@@ -47,6 +50,7 @@ public struct ServeConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
+        self.sendTimeout = sendTimeout
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
         self.smallFileLimit = smallFileLimit

@@ -300,6 +300,35 @@ struct ArtifactServerTests {
         }
     }
 
+    @Test("a client that stops reading is dropped after the send timeout")
+    func stalledReader() async throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        let size = 48 << 20
+        #expect(FileManager.default.createFile(atPath: fixture.root + "/stall.bin", contents: Data(count: size)))
+        try await fixture.withServer({ $0.sendTimeout = .seconds(1) }) { server in
+            let fd = try RawHTTP.connect(port: server.port)
+            defer { close(fd) }
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let request = Array("GET /stall.bin HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 1000, 0) }
+            try await Task.sleep(for: .seconds(6))
+            var reset = false
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { reset = count < 0 && errno == ECONNRESET || count == 0; break }
+                received += count
+            }
+            #expect(reset)
+            #expect(received < size)
+        }
+    }
+
     @Test("the origin from --advertise and from the bind address")
     func origin() {
         #expect(ArtifactServer.origin(advertise: "http://agents.example:8080/", host: "0.0.0.0", port: 9000) == "http://agents.example:8080")
