@@ -65,13 +65,22 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         context.fireChannelReadComplete()
     }
 
-    /// Holds reads while a file body is in flight (backpressure for pipelining clients).
+    /// Holds reads while a file body is in flight or unsent responses pile up (a pipelining client that
+    /// does not read what it asked for), so neither open files nor buffers grow without bound.
     func read(context: ChannelHandlerContext) {
-        if fileInFlight {
+        if fileInFlight || !context.channel.isWritable {
             readPending = true
         } else {
             context.read()
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, readPending, !fileInFlight, !closing {
+            readPending = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {
@@ -157,7 +166,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         if !fileInFlight, !closing {
             if inputClosed && waiting.isEmpty {
                 closeAfterFlush(context: context)
-            } else if readPending {
+            } else if readPending, context.channel.isWritable {
                 readPending = false
                 context.read()
             }
