@@ -42,10 +42,20 @@ public final class ArtifactCatalog: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
 
+    /// What a scan needs from a manifest, kept per path and identity so rescans only `stat` unchanged ones.
+    private struct ManifestSummary: Sendable {
+        var identity: FileIdentity
+        var name: String
+        var file: String
+        var sha256: String
+        var size: Int64
+    }
+
     private struct State: Sendable {
         var artifacts: [Artifact] = []
         var lastScan: ContinuousClock.Instant?
         var digests: [FileIdentity: String] = [:]
+        var manifests: [String: ManifestSummary] = [:]
         var warned: Set<String> = []
     }
 
@@ -83,13 +93,21 @@ public final class ArtifactCatalog: Sendable {
             return true
         }
         guard due else { return }
-        let known = state.withLock { $0.digests }
+        let (known, knownManifests) = state.withLock { ($0.digests, $0.manifests) }
         var digests: [FileIdentity: String] = [:]
+        var summaries: [String: ManifestSummary] = [:]
         var found: [Artifact] = []
         var manifests: [String] = []
         collectManifests(in: root, depth: 0, into: &manifests)
         for manifestPath in manifests {
-            if let artifact = loadArtifact(manifestPath: manifestPath, known: known, digests: &digests) {
+            guard let manifestIdentity = FileIdentity.ofLink(path: manifestPath) else { continue }
+            var summary = knownManifests[manifestPath]
+            if summary?.identity != manifestIdentity {
+                summary = loadSummary(manifestPath: manifestPath, identity: manifestIdentity)
+            }
+            guard let summary else { continue }
+            summaries[manifestPath] = summary
+            if let artifact = loadArtifact(manifestPath: manifestPath, summary: summary, known: known, digests: &digests) {
                 found.append(artifact)
             }
         }
@@ -106,6 +124,7 @@ public final class ArtifactCatalog: Sendable {
         state.withLock {
             $0.artifacts = found
             $0.digests = digests
+            $0.manifests = summaries
         }
     }
 
@@ -128,15 +147,21 @@ public final class ArtifactCatalog: Sendable {
         }
     }
 
-    private func loadArtifact(manifestPath: String, known: [FileIdentity: String], digests: inout [FileIdentity: String]) -> Artifact? {
+    private func loadSummary(manifestPath: String, identity: FileIdentity) -> ManifestSummary? {
         guard let manifest = try? Manifest.load(from: manifestPath) else {
             warnOnce(manifestPath, "skipping \(manifestPath): not a sitepack manifest")
             return nil
         }
+        return ManifestSummary(identity: identity, name: manifest.name, file: manifest.archive.file,
+                               sha256: manifest.archive.sha256.lowercased(), size: manifest.archive.size)
+    }
+
+    private func loadArtifact(manifestPath: String, summary: ManifestSummary, known: [FileIdentity: String],
+                              digests: inout [FileIdentity: String]) -> Artifact? {
         let folder = String(manifestPath.dropLast(Manifest.fileName.count + 1))
-        let file = manifest.archive.file
-        guard Self.isSafeSegment(manifest.name), Self.isSafeSegment(file), file.hasSuffix(".tar.gz") else {
-            warnOnce(manifestPath, "skipping \(manifestPath): name \(manifest.name) or file \(file) cannot appear in a URL")
+        let file = summary.file
+        guard Self.isSafeSegment(summary.name), Self.isSafeSegment(file), file.hasSuffix(".tar.gz") else {
+            warnOnce(manifestPath, "skipping \(manifestPath): name \(summary.name) or file \(file) cannot appear in a URL")
             return nil
         }
         let archivePath = folder + "/" + file
@@ -152,7 +177,7 @@ public final class ArtifactCatalog: Sendable {
             digest = computed
         }
         digests[identity] = digest
-        guard digest == manifest.archive.sha256.lowercased(), identity.size == manifest.archive.size else {
+        guard digest == summary.sha256, identity.size == summary.size else {
             warnOnce(manifestPath + "#\(digest)", "skipping \(archivePath): its sha256 \(digest) (\(identity.size) bytes) does not match \(manifestPath); rebuild it")
             return nil
         }
@@ -165,7 +190,7 @@ public final class ArtifactCatalog: Sendable {
         }
         let checksumPath = archivePath + ".sha256"
         let hasChecksum = FileIdentity.ofLink(path: checksumPath)?.isRegularFile ?? false
-        return Artifact(name: manifest.name, sha256: digest, size: identity.size, archivePath: archivePath,
+        return Artifact(name: summary.name, sha256: digest, size: identity.size, archivePath: archivePath,
                         manifestPath: manifestPath, checksumPath: hasChecksum ? checksumPath : nil, identity: identity)
     }
 
