@@ -74,7 +74,10 @@ public final class ArtifactCatalog: Sendable {
         let digest = sha256.lowercased()
         func lookup() -> Artifact? { state.withLock { $0.artifacts.first { $0.name == name && $0.sha256 == digest } } }
         if let hit = lookup() { return hit }
-        refresh()
+        // Just published into the store? Then do not wait out the one-second throttle.
+        let storeManifest = "\(root)/sites/\(name)/\(digest)/\(Manifest.fileName)"
+        let published = Self.isSafeSegment(name) && isSHA256Hex(digest) && FileIdentity.ofLink(path: storeManifest)?.isRegularFile == true
+        refresh(minimumInterval: published ? .zero : .seconds(1))
         return lookup()
     }
 
@@ -84,11 +87,11 @@ public final class ArtifactCatalog: Sendable {
         return state.withLock { $0.artifacts.first { $0.name == name } }
     }
 
-    /// Rescans when the last scan is older than a second (or always with `force`).
-    public func refresh(force: Bool = false) {
+    /// Rescans when the last scan is older than `minimumInterval` (or always with `force`).
+    public func refresh(force: Bool = false, minimumInterval: Duration = .seconds(1)) {
         let now = ContinuousClock.now
         let due = state.withLock { state -> Bool in
-            if !force, let last = state.lastScan, now - last < .seconds(1) { return false }
+            if !force, let last = state.lastScan, now - last < minimumInterval { return false }
             state.lastScan = now
             return true
         }

@@ -58,6 +58,25 @@ struct ArtifactServerTests {
         }
     }
 
+    @Test("an artifact published into the store while serving is found at once, and latest follows it")
+    func publishWhileServing() async throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        try await fixture.withServer { server in
+            #expect(try RawHTTP.request(port: server.port, "/sites/demo/latest/content.tar.gz")["location"]?.contains(fixture.storeNew) == true)
+            let bytes = ServeFixture.randomBytes(7000)
+            let digest = ServeFixture.sha(bytes)
+            let staging = URL(fileURLWithPath: fixture.root + "/sites/demo/.staging-\(digest)")
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            try ServeFixture.writeArtifact(bytes, name: "demo", in: staging)
+            #expect(rename(staging.path, fixture.root + "/sites/demo/\(digest)") == 0)
+            let fetched = try RawHTTP.request(port: server.port, "/sites/demo/\(digest)/content.tar.gz")
+            #expect(fetched.status == 200)
+            #expect(fetched.body == bytes)
+            #expect(try RawHTTP.request(port: server.port, "/sites/demo/latest/content.tar.gz")["location"] == "/sites/demo/\(digest)/content.tar.gz")
+        }
+    }
+
     @Test("/sites lists every artifact as JSON, or HTML when asked; /healthz and /metrics answer")
     func listings() async throws {
         let fixture = try ServeFixture()
