@@ -13,7 +13,7 @@ struct SitepackCommand: AsyncParsableCommand {
             Results go to stdout; logs and progress to stderr.
             """,
         version: SitepackVersion.current,
-        subcommands: [Build.self, TaskCommand.self, Fetch.self, Verify.self]
+        subcommands: [Build.self, Serve.self, Fetch.self, Verify.self, TaskCommand.self]
     )
 
     /// Runs the command, mapping argument-parser's usage errors to exit status 2 as DESIGN.md promises.

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `stat` says about a file, enough to tell whether it changed since we last looked.
+public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var modifiedNanoseconds: Int64
+    public var changedNanoseconds: Int64
+    public var isRegularFile: Bool
+    public var isDirectory: Bool
+
+    /// Reads the identity from a `stat` result.
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        changedNanoseconds = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        let type = info.st_mode & S_IFMT
+        isRegularFile = type == S_IFREG
+        isDirectory = type == S_IFDIR
+    }
+
+    /// `stat` of an open descriptor.
+    static func of(descriptor: Int32) -> FileIdentity? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        return FileIdentity(info)
+    }
+
+    /// `stat` (following symlinks) of a path.
+    static func of(path: String) -> FileIdentity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return FileIdentity(info)
+    }
+
+    /// `lstat` (not following symlinks) of a path.
+    static func ofLink(path: String) -> FileIdentity? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return FileIdentity(info)
+    }
+
+    /// Modification time in whole seconds (what Last-Modified can carry).
+    public var modifiedSeconds: Int64 { modifiedNanoseconds / 1_000_000_000 }
+
+    /// A cheap strong validator for files without a content digest: inode, mtime and size, nginx-style hex.
+    ///
+    /// The inode is included because sitepack archives give every file the same mtime: two builds of a
+    /// site extracted into fresh sandboxes then still get different tags.
+    public var cheapEntityTag: String {
+        "\"\(String(inode, radix: 16))-\(String(modifiedNanoseconds, radix: 16))-\(String(size, radix: 16))\""
+    }
+}

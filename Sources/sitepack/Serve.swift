@@ -1,0 +1,78 @@
+import ArgumentParser
+import Logging
+import SitepackCore
+
+extension SitepackCommand {
+    /// `sitepack serve`: the artifact server Mesos agents download from, and a static site server.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve artifacts (and any static folder) over HTTP to Mesos agents and browsers.",
+            discussion: """
+                Serves every file under DIR, and every artifact found by its manifest.json at its immutable URL
+                /sites/<name>/<sha256>/content.tar.gz (with .sha256 and manifest.json beside it;
+                /sites/<name>/latest/content.tar.gz redirects to the newest). Also GET /sites, /healthz, /metrics and
+                /bin/sitepack (this binary). Prints the URLs agents should use on stdout; logs go to stderr.
+                SIGTERM or SIGINT stops accepting and lets downloads finish within --grace-period, then exits 0.
+                """
+        )
+
+        @Argument(help: "The folder to serve: a build output, an artifact store (sites/<name>/<sha256>/) or a site.")
+        var directory = "dist"
+
+        @Option(help: "Address to bind.")
+        var host = "0.0.0.0"
+
+        @Option(help: "Port to listen on (0 picks a free one).")
+        var port = 9000
+
+        @Option(help: "Origin agents use to reach this server (http://host:port, host:port or host).")
+        var advertise: String?
+
+        @Option(help: "Access log on stderr: combined, json or off.")
+        var accessLog = "combined"
+
+        @Option(help: "How long in-flight downloads may continue after SIGTERM/SIGINT (e.g. 30s, 500ms, 2m).")
+        var gracePeriod = "30s"
+
+        @Option(help: "Close a kept-alive connection idle this long.")
+        var idleTimeout = "60s"
+
+        @Option(help: "Close a connection whose request headers take longer than this.")
+        var headerTimeout = "10s"
+
+        @Option(help: "Drop a connection whose client stops reading (unacknowledged data) for this long.")
+        var sendTimeout = "120s"
+
+        @Option(help: "Most connections open at once; more are closed on accept.")
+        var maxConnections = 10_000
+
+        @Option(help: "Event loop threads (default: one per core).")
+        var threads: Int?
+
+        func validate() throws {
+            guard AccessLogFormat(rawValue: accessLog) != nil else { throw ValidationError("--access-log must be combined, json or off") }
+            for (flag, value) in [("--grace-period", gracePeriod), ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--send-timeout", sendTimeout)] {
+                guard ServeConfiguration.parseDuration(value) != nil else { throw ValidationError("\(flag) \(value) is not a duration like 30s or 500ms") }
+            }
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+            guard maxConnections > 0, (threads ?? 1) > 0 else { throw ValidationError("--max-connections and --threads must be positive") }
+        }
+
+        func run() async throws {
+            let logger = Logger(label: "sitepack.serve", factory: { label, _ in StreamLogHandler.standardError(label: label) })
+            try await reportingErrors {
+                let configuration = ServeConfiguration(
+                    root: directory, host: host, port: port, advertise: advertise,
+                    accessLog: AccessLogFormat(rawValue: accessLog) ?? .combined,
+                    gracePeriod: ServeConfiguration.parseDuration(gracePeriod) ?? .seconds(30), threads: threads,
+                    maxConnections: maxConnections, idleTimeout: ServeConfiguration.parseDuration(idleTimeout) ?? .seconds(60),
+                    headerTimeout: ServeConfiguration.parseDuration(headerTimeout) ?? .seconds(10),
+                    sendTimeout: ServeConfiguration.parseDuration(sendTimeout) ?? .seconds(120))
+                let server = try await ArtifactServer.make(configuration: configuration, logger: logger)
+                FileHandleOutput.standardError("sitepack: serving \(directory) on http://\(host):\(server.port) (agents: \(server.origin))")
+                for url in server.advertisedURLs { FileHandleOutput.standardOutput(url) }
+                try await server.runUntilSignalled(logger: logger)
+            }
+        }
+    }
+}

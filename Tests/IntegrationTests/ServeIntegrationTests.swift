@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+import SitepackCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sitepack serve` as a process, checked with curl used exactly as the Mesos fetcher uses libcurl.
+@Suite("ServeIntegration", .serialized)
+struct ServeIntegrationTests {
+    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/sitepack").path
+
+    /// A served folder: a build output (content.tar.gz from GNU tar + gzip, .sha256, manifest.json) and a big file.
+    struct Folder {
+        let base: URL
+        var dist: String { base.appendingPathComponent("dist").path }
+        let sha: String
+        let size: Int
+
+        init() throws {
+            base = FileManager.default.temporaryDirectory.appendingPathComponent("sitepack-serve-it-\(UUID().uuidString)")
+            let site = base.appendingPathComponent("site")
+            try FileManager.default.createDirectory(at: site.appendingPathComponent("docs"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: base.appendingPathComponent("dist").path, withIntermediateDirectories: true)
+            try Data("<h1>hello</h1>\n".utf8).write(to: site.appendingPathComponent("index.html"))
+            try run("/bin/sh", ["-c", "head -c 400000 /dev/urandom > '\(site.path)/docs/blob.bin'"])
+            let archive = base.appendingPathComponent("dist/content.tar.gz").path
+            let packed = try run("/bin/sh", ["-c", "tar --sort=name -C '\(base.path)' -cf - site | gzip -6 -n > '\(archive)'"])
+            #expect(packed.status == 0)
+            sha = String(try run("/usr/bin/sha256sum", [archive]).output.prefix(64))
+            size = Int((try FileManager.default.attributesOfItem(atPath: archive)[.size] as? NSNumber)?.intValue ?? 0)
+            try Data("\(sha)  content.tar.gz\n".utf8).write(to: URL(fileURLWithPath: archive + ".sha256"))
+            let manifest = Manifest(
+                name: "hello", sitepackVersion: "test", prefix: "site", archive: .init(file: "content.tar.gz", sha256: sha, size: Int64(size)),
+                tar: .init(sha256: String(repeating: "0", count: 64), size: 0), fileCount: 2, totalBytes: 0, files: [], excluded: [],
+                mtime: .init(epoch: 0, source: .sourceDateEpoch),
+                compressor: .init(name: "gzip", version: "1", level: 6, format: "gzip", blockSize: 0))
+            try Data(try manifest.encoded()).write(to: base.appendingPathComponent("dist/manifest.json"))
+            try run("/bin/sh", ["-c", "head -c 12000000 /dev/urandom > '\(base.path)/dist/big.bin'"])
+            try Data("SECRET-OUTSIDE".utf8).write(to: base.appendingPathComponent("secret.txt"))
+            try FileManager.default.createSymbolicLink(atPath: base.appendingPathComponent("dist/leak.txt").path, withDestinationPath: "../secret.txt")
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: base) }
+    }
+
+    /// A running `sitepack serve`.
+    final class Server {
+        let process = Process()
+        let port: Int
+        let stdoutLines: [String]
+        let stderrPath: String
+
+        init(directory: String, extra: [String] = []) throws {
+            stderrPath = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).err").path
+            _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            let stdoutPath = stderrPath + ".out"
+            _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+            process.executableURL = URL(fileURLWithPath: ServeIntegrationTests.binary)
+            process.arguments = ["serve", directory, "--host", "127.0.0.1", "--port", "0", "--grace-period", "20s"] + extra
+            process.standardError = FileHandle(forWritingAtPath: stderrPath)
+            process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+            try process.run()
+            var found: Int?
+            for _ in 0..<200 {
+                let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+                if let range = text.range(of: #"on http://127\.0\.0\.1:([0-9]+) "#, options: .regularExpression) {
+                    found = Int(text[range].split(separator: ":").last?.dropLast() ?? "")
+                    break
+                }
+                usleep(50_000)
+            }
+            guard let found else {
+                process.terminate()
+                throw SitepackError(.io, "sitepack serve did not start: \((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")")
+            }
+            port = found
+            stdoutLines = ((try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            try? FileManager.default.removeItem(atPath: stdoutPath)
+        }
+
+        var base: String { "http://127.0.0.1:\(port)" }
+
+        /// Sends SIGTERM and waits for the exit status.
+        func terminate() -> Int32 {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: stderrPath)
+            return process.terminationStatus
+        }
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func curl(_ arguments: [String]) throws -> String { try run("/usr/bin/curl", arguments).output }
+
+    @Test("the Mesos fetcher's download: curl -sS -L -o FILE -w '%{http_code}' gives 200 and the right sha256, also via latest")
+    func mesosFetcher() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let server = try Server(directory: folder.dist)
+        defer { #expect(server.terminate() == 0) }
+        let immutable = "\(server.base)/sites/hello/\(folder.sha)/content.tar.gz"
+        #expect(server.stdoutLines.contains(immutable))
+        for url in [immutable, "\(server.base)/sites/hello/latest/content.tar.gz", "\(server.base)/content.tar.gz"] {
+            let file = folder.base.appendingPathComponent("fetched-\(UUID().uuidString).tar.gz").path
+            #expect(try Self.curl(["-sS", "-L", "-o", file, "-w", "%{http_code}", url]) == "200")
+            #expect(try Self.run("/usr/bin/sha256sum", [file]).output.hasPrefix(folder.sha))
+        }
+        // What the fetcher cache does first: HEAD (following redirects), then trust Content-Length.
+        let head = try Self.curl(["-sS", "-L", "-I", "\(server.base)/sites/hello/latest/content.tar.gz"]).lowercased()
+        #expect(head.contains("content-length: \(folder.size)\r\n"))
+        #expect(!head.contains("content-encoding"))
+        #expect(head.contains("etag: \"sha256:\(folder.sha)\""))
+        let length = try Self.curl(["-sS", "-I", "-o", "/dev/null", "-w", "%{content_type} %{http_code}", immutable])
+        #expect(length == "application/gzip 200")
+        // The sidecar verifies with sha256sum -c.
+        let sidecar = try Self.curl(["-sS", immutable + ".sha256"])
+        #expect(sidecar == "\(folder.sha)  content.tar.gz\n")
+    }
+
+    @Test("ranges and conditionals through curl")
+    func curlRangesAndConditionals() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let server = try Server(directory: folder.dist)
+        defer { #expect(server.terminate() == 0) }
+        let url = "\(server.base)/big.bin"
+        let tail = try Self.curl(["-sS", "-r", "-100", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url])
+        #expect(tail == "206 100")
+        let open = try Self.curl(["-sS", "-r", "11999990-", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url])
+        #expect(open == "206 10")
+        let beyond = try Self.curl(["-sS", "-i", "-r", "12000000-", url])
+        #expect(beyond.hasPrefix("HTTP/1.1 416") && beyond.contains("Content-Range: bytes */12000000"))
+        let etag = try Self.curl(["-sS", "-I", url]).split(separator: "\r\n").first { $0.lowercased().hasPrefix("etag:") }?
+            .dropFirst(5).trimmingCharacters(in: .whitespaces) ?? ""
+        #expect(try Self.curl(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "If-None-Match: \(etag)", url]) == "304")
+        #expect(try Self.curl(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "If-Match: \"x\"", url]) == "412")
+        #expect(try Self.curl(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE", url]) == "405")
+        for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/leak.txt", "/%5c..%5csecret.txt"] {
+            let body = try Self.curl(["-sS", "--path-as-is", "-w", " %{http_code}", server.base + path])
+            #expect(!body.contains("SECRET") && (body.hasSuffix("400") || body.hasSuffix("404")), "\(path): \(body)")
+        }
+    }
+
+    @Test("100 parallel downloads are all byte-exact")
+    func parallelDownloads() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let server = try Server(directory: folder.dist, extra: ["--access-log", "off"])
+        defer { #expect(server.terminate() == 0) }
+        let out = folder.base.appendingPathComponent("parallel")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var arguments = ["-sS", "--no-progress-meter", "--parallel", "--parallel-max", "100", "--parallel-immediate"]
+        for index in 0..<100 {
+            let path = index % 2 == 0 ? "/sites/hello/\(folder.sha)/content.tar.gz" : "/big.bin"
+            arguments += ["-o", out.appendingPathComponent("\(index)").path, server.base + path]
+        }
+        _ = try Self.curl(arguments)
+        let bigSHA = String(try Self.run("/usr/bin/sha256sum", [folder.dist + "/big.bin"]).output.prefix(64))
+        let sums = try Self.run("/usr/bin/sha256sum", (0..<100).map { out.appendingPathComponent("\($0)").path }).output
+            .split(separator: "\n").map { String($0.prefix(64)) }
+        #expect(sums.count == 100)
+        for (index, sum) in sums.enumerated() {
+            #expect(sum == (index % 2 == 0 ? folder.sha : bigSHA), "download \(index)")
+        }
+    }
+
+    @Test("SIGTERM during a slow download lets it finish, refuses new connections, and exits 0")
+    func gracefulShutdown() async throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let server = try Server(directory: folder.dist)
+        let file = folder.base.appendingPathComponent("slow.bin").path
+        let slow = Process()
+        slow.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        slow.arguments = ["-sS", "--limit-rate", "3M", "-o", file, "-w", "%{http_code}", server.base + "/big.bin"]
+        let pipe = Pipe()
+        slow.standardOutput = pipe
+        try slow.run()
+        try await Task.sleep(for: .milliseconds(600))
+        kill(server.process.processIdentifier, SIGTERM)
+        try await Task.sleep(for: .milliseconds(200))
+        let late = try Self.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", server.base + "/index.html"])
+        #expect(late == "000")
+        let code = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        slow.waitUntilExit()
+        #expect(code == "200")
+        #expect(server.terminate() == 0)
+        #expect(try Self.run("/usr/bin/cmp", [file, folder.dist + "/big.bin"]).status == 0)
+    }
+
+    @Test("a plain site folder, /bin/sitepack and --advertise, as the task runtime uses them")
+    func siteAndBinary() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let server = try Server(directory: folder.base.appendingPathComponent("site").path, extra: ["--advertise", "http://agents.example:7000"])
+        defer { #expect(server.terminate() == 0) }
+        #expect(try Self.curl(["-sS", server.base + "/"]) == "<h1>hello</h1>\n")
+        #expect(try Self.curl(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", server.base + "/docs"])
+                == "301 \(server.base)/docs/")
+        let binary = folder.base.appendingPathComponent("sitepack-download").path
+        #expect(try Self.curl(["-sS", "-L", "-o", binary, "-w", "%{http_code}", server.base + "/bin/sitepack"]) == "200")
+        #expect(try Self.run("/usr/bin/cmp", [binary, Self.binary]).status == 0)
+        let second = try Server(directory: folder.dist, extra: ["--advertise", "http://agents.example:7000"])
+        defer { #expect(second.terminate() == 0) }
+        #expect(second.stdoutLines.first == "http://agents.example:7000/sites/hello/\(folder.sha)/content.tar.gz")
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Logging
+import Testing
+@testable import SitepackCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A served folder on disk for the live tests: a build output with an artifact, a store with two
+/// versions of another site, small and large plain files, dotfiles, and symlinks in and out.
+struct ServeFixture {
+    let base: URL
+    var root: String { base.appendingPathComponent("dist").path }
+    let artifact: [UInt8]
+    let artifactSHA: String
+    let storeOld: String
+    let storeNew: String
+    let tampered: String
+    let large: [UInt8]
+
+    init() throws {
+        base = FileManager.default.temporaryDirectory.appendingPathComponent("sitepack-serve-\(UUID().uuidString)")
+        let fm = FileManager.default
+        let dist = base.appendingPathComponent("dist")
+        try fm.createDirectory(at: dist.appendingPathComponent("sub/.git"), withIntermediateDirectories: true)
+        try fm.createDirectory(at: base.appendingPathComponent("outside"), withIntermediateDirectories: true)
+        artifact = Self.randomBytes(300_000)
+        artifactSHA = try Self.writeArtifact(artifact, name: "hello", in: dist)
+        large = Self.randomBytes(200_000)
+        try Data(large).write(to: dist.appendingPathComponent("large.bin"))
+        try Data("<h1>home</h1>\n".utf8).write(to: dist.appendingPathComponent("index.html"))
+        try Data("sub page\n".utf8).write(to: dist.appendingPathComponent("sub/index.html"))
+        try Data(String(repeating: "x", count: 1024).utf8).write(to: dist.appendingPathComponent("small.txt"))
+        try Data("body{}".utf8).write(to: dist.appendingPathComponent("style.css"))
+        try Data("SECRET-DOTFILE".utf8).write(to: dist.appendingPathComponent(".env"))
+        try Data("SECRET-GIT".utf8).write(to: dist.appendingPathComponent("sub/.git/config"))
+        try Data("SECRET-OUTSIDE".utf8).write(to: base.appendingPathComponent("outside/secret.txt"))
+        try fm.createSymbolicLink(atPath: dist.appendingPathComponent("escape.txt").path, withDestinationPath: "../outside/secret.txt")
+        try fm.createSymbolicLink(atPath: dist.appendingPathComponent("escapedir").path, withDestinationPath: "../outside")
+        try fm.createSymbolicLink(atPath: dist.appendingPathComponent("absolute.txt").path, withDestinationPath: base.appendingPathComponent("outside/secret.txt").path)
+        try fm.createSymbolicLink(atPath: dist.appendingPathComponent("alias.txt").path, withDestinationPath: "small.txt")
+        try fm.createSymbolicLink(atPath: dist.appendingPathComponent("envlink.txt").path, withDestinationPath: ".env")
+        // A store with two versions of "demo"; the second is newer.
+        let oldBytes = Self.randomBytes(5000), newBytes = Self.randomBytes(6000)
+        let oldSHA = Self.sha(oldBytes), newSHA = Self.sha(newBytes)
+        let oldFolder = dist.appendingPathComponent("sites/demo/\(oldSHA)")
+        let newFolder = dist.appendingPathComponent("sites/demo/\(newSHA)")
+        try fm.createDirectory(at: oldFolder, withIntermediateDirectories: true)
+        try fm.createDirectory(at: newFolder, withIntermediateDirectories: true)
+        _ = try Self.writeArtifact(oldBytes, name: "demo", in: oldFolder)
+        _ = try Self.writeArtifact(newBytes, name: "demo", in: newFolder)
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: oldFolder.appendingPathComponent("content.tar.gz").path)
+        storeOld = oldSHA
+        storeNew = newSHA
+        // A tampered store entry: manifest and folder say one digest, the bytes have another.
+        let claimed = Self.randomBytes(3000)
+        tampered = Self.sha(claimed)
+        let badFolder = dist.appendingPathComponent("sites/bad/\(tampered)")
+        try fm.createDirectory(at: badFolder, withIntermediateDirectories: true)
+        try Self.writeArtifact(claimed, name: "bad", in: badFolder)
+        try Data(Self.randomBytes(3000)).write(to: badFolder.appendingPathComponent("content.tar.gz"))
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: base) }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    static func sha(_ bytes: [UInt8]) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return ArtifactCatalog.sha256(of: path) ?? ""
+    }
+
+    @discardableResult
+    static func writeArtifact(_ bytes: [UInt8], name: String, in folder: URL) throws -> String {
+        let digest = sha(bytes)
+        try Data(bytes).write(to: folder.appendingPathComponent("content.tar.gz"))
+        try Data("\(digest)  content.tar.gz\n".utf8).write(to: folder.appendingPathComponent("content.tar.gz.sha256"))
+        let manifest = Manifest(
+            name: name, sitepackVersion: "test", prefix: "site",
+            archive: .init(file: "content.tar.gz", sha256: digest, size: Int64(bytes.count)),
+            tar: .init(sha256: String(repeating: "0", count: 64), size: 0), fileCount: 0, totalBytes: 0, files: [], excluded: [],
+            mtime: .init(epoch: 0, source: .sourceDateEpoch),
+            compressor: .init(name: "test", version: "0", level: 6, format: "gzip-members", blockSize: 1 << 20))
+        try Data(try manifest.encoded()).write(to: folder.appendingPathComponent("manifest.json"))
+        return digest
+    }
+
+    /// Starts a server on 127.0.0.1 port 0 over the fixture, runs `body` with it, then shuts it down.
+    func withServer(_ tweak: (inout ServeConfiguration) -> Void = { _ in },
+                    _ body: @Sendable (ArtifactServer) async throws -> Void) async throws {
+        var configuration = ServeConfiguration(root: root, host: "127.0.0.1", port: 0, accessLog: .off, gracePeriod: .seconds(5))
+        tweak(&configuration)
+        let server = try await ArtifactServer.make(configuration: configuration, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            do {
+                try await body(server)
+            } catch {
+                server.shutdown()
+                throw error
+            }
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// A parsed HTTP/1.1 response from a raw socket.
+struct RawResponse {
+    var status: Int
+    var headers: [String: String]
+    var body: [UInt8]
+    subscript(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// Speaks HTTP over a plain socket, so request targets reach the server exactly as written
+/// (curl and URLSession normalise paths).
+enum RawHTTP {
+    /// Sends `request` bytes, half-closes, and reads until the server closes.
+    static func exchange(port: Int, _ request: String, receiveBufferSize: Int32? = nil) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SystemCallError("socket", errno: errno) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw SystemCallError("connect", errno: errno) }
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw SystemCallError("send", errno: errno) }
+            sent += count
+        }
+        shutdown(fd, Int32(SHUT_WR))
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            result.append(contentsOf: buffer[0..<count])
+        }
+        return result
+    }
+
+    /// Splits pipelined responses; `heads[i]` says whether response i answers a HEAD (no body).
+    static func parse(_ bytes: [UInt8], heads: [Bool] = []) -> [RawResponse] {
+        var responses: [RawResponse] = []
+        var index = 0
+        let separator: [UInt8] = [13, 10, 13, 10]
+        while index < bytes.count {
+            guard let end = find(separator, in: bytes, from: index) else { break }
+            let text = String(decoding: bytes[index..<end], as: UTF8.self)
+            var lines = text.components(separatedBy: "\r\n")
+            let statusLine = lines.removeFirst().split(separator: " ")
+            var headers: [String: String] = [:]
+            for line in lines {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let status = statusLine.count > 1 ? Int(statusLine[1]) ?? 0 : 0
+            index = end + 4
+            let isHead = responses.count < heads.count && heads[responses.count]
+            var length = Int(headers["content-length"] ?? "0") ?? 0
+            if isHead || status == 304 { length = 0 }
+            let bodyEnd = min(bytes.count, index + length)
+            responses.append(RawResponse(status: status, headers: headers, body: Array(bytes[index..<bodyEnd])))
+            index = bodyEnd
+        }
+        return responses
+    }
+
+    /// One request, one parsed response.
+    static func request(port: Int, method: String = "GET", _ target: String, headers: [String: String] = [:]) throws -> RawResponse {
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "\r\n"
+        let responses = parse(try exchange(port: port, text), heads: [method == "HEAD"])
+        guard let first = responses.first else { throw SitepackError(.io, "no response to \(method) \(target)") }
+        return first
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        var i = start
+        while i + needle.count <= haystack.count {
+            if haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle { return i }
+            i += 1
+        }
+        return nil
+    }
+}

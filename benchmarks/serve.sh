@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Benchmark `sitepack serve` against nginx (sendfile on, 2 workers) and `python3 -m http.server` over the
+# same folder: a ~12 MB artifact (the Python docs, packed) and a 1 KiB file, each driven by the same wrk
+# settings on loopback. Prints requests/s, throughput and the ratios sitepack/nginx and sitepack/python,
+# then sitepack's peak RSS (VmHWM) while 1,000 connections download the artifact at once.
+#
+# The servers take turns for ROUNDS rounds and each one's best round counts (this box is noisy: the
+# client shares the 2 cores); every round's numbers are printed too.
+#
+# Usage: benchmarks/serve.sh  (DURATION=10s ROUNDS=2 THREADS=2 LARGE_CONNS=32 SMALL_CONNS=64 HERD_CONNS=1000 to tune)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-2}
+THREADS=${THREADS:-2}
+LARGE_CONNS=${LARGE_CONNS:-32}
+SMALL_CONNS=${SMALL_CONNS:-64}
+HERD_CONNS=${HERD_CONNS:-1000}
+SITEPACK=${SITEPACK:-.build/release/sitepack}
+DOCS=${DOCS:-/usr/share/doc/python3.11/html}
+
+for tool in wrk nginx python3 curl; do
+    command -v "$tool" >/dev/null || { echo "serve.sh: $tool is missing (make bench-deps)" >&2; exit 1; }
+done
+[ -x "$SITEPACK" ] || swift build -c release >&2
+
+WORK=$(mktemp -d /tmp/sitepack-serve-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run as nobody and must read the files
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The served folder: the artifact (sitepack build if it works, else tar|gzip) and a 1 KiB file.
+WWW=$WORK/www
+mkdir -p "$WWW"
+if "$SITEPACK" build "$DOCS" -o "$WORK/dist" --quiet >/dev/null 2>&1 && [ -f "$WORK/dist/content.tar.gz" ]; then
+    cp "$WORK/dist/content.tar.gz" "$WWW/content.tar.gz"
+    packed_by="sitepack build"
+else
+    tar --sort=name -C "$(dirname "$DOCS")" -cf - "$(basename "$DOCS")" | gzip -6 -n > "$WWW/content.tar.gz"
+    packed_by="tar | gzip -6 -n"
+fi
+head -c 1024 /dev/urandom > "$WWW/1k.bin"
+LARGE_SIZE=$(stat -c %s "$WWW/content.tar.gz")
+LARGE_SHA=$(sha256sum "$WWW/content.tar.gz" | cut -d' ' -f1)
+echo "artifact: $LARGE_SIZE bytes ($packed_by), small file: 1024 bytes; wrk -t$THREADS, $DURATION each; $(nproc) cores shared with wrk"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() {
+    for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/1k.bin" && return 0; sleep 0.1; done
+    echo "serve.sh: nothing answers on port $1" >&2; exit 1
+}
+
+start_sitepack() {
+    "$SITEPACK" serve "$WWW" --host 127.0.0.1 --port 0 --access-log off >"$WORK/sitepack.out" 2>"$WORK/sitepack.err" &
+    SITEPACK_PID=$!
+    PIDS+=("$SITEPACK_PID")
+    for _ in $(seq 1 100); do
+        SITEPACK_PORT=$(sed -nE 's#.*on http://127\.0\.0\.1:([0-9]+) .*#\1#p' "$WORK/sitepack.err" | head -1)
+        [ -n "$SITEPACK_PORT" ] && break
+        sleep 0.1
+    done
+    wait_port "$SITEPACK_PORT"
+}
+
+start_nginx() {
+    NGINX_PORT=$(free_port)
+    mkdir -p "$WORK/nginx"
+    sed -e "s#@PREFIX@#$WORK/nginx#g" -e "s#@PORT@#$NGINX_PORT#g" -e "s#@ROOT@#$WWW#g" benchmarks/serve-nginx.conf > "$WORK/nginx/nginx.conf"
+    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' 2>"$WORK/nginx/stderr" &
+    PIDS+=($!)
+    wait_port "$NGINX_PORT"
+}
+
+start_python() {
+    PYTHON_PORT=$(free_port)
+    python3 -m http.server "$PYTHON_PORT" --bind 127.0.0.1 --directory "$WWW" >/dev/null 2>&1 &
+    PIDS+=($!)
+    wait_port "$PYTHON_PORT"
+}
+
+# wrk PORT PATH CONNS → requests/s
+run_wrk() {
+    local out
+    out=$(ulimit -n 20000; wrk -t"$THREADS" -c"$3" -d"$DURATION" "http://127.0.0.1:$1$2" 2>&1)
+    echo "$out" > "$WORK/wrk-$1-$(basename "$2")-$3.txt"
+    echo "$out" | awk '/Requests\/sec:/ { print $2 }'
+}
+
+check_bytes() {
+    local got
+    got=$(curl -sS "http://127.0.0.1:$1/content.tar.gz" | sha256sum | cut -d' ' -f1)
+    [ "$got" = "$LARGE_SHA" ] || { echo "serve.sh: $2 returned wrong bytes" >&2; exit 1; }
+}
+
+start_sitepack; start_nginx; start_python
+check_bytes "$SITEPACK_PORT" sitepack; check_bytes "$NGINX_PORT" nginx; check_bytes "$PYTHON_PORT" python
+
+declare -A LARGE SMALL
+best() { python3 -c 'import sys; print(max(float(x) for x in sys.argv[1:] if x))' "$@"; }
+for round in $(seq 1 "$ROUNDS"); do
+    for server in sitepack nginx python; do
+        port_var=${server^^}_PORT
+        port=${!port_var}
+        large=$(run_wrk "$port" /content.tar.gz "$LARGE_CONNS")
+        small=$(run_wrk "$port" /1k.bin "$SMALL_CONNS")
+        echo "round $round: $server large ${large:-0} req/s, 1 KiB ${small:-0} req/s"
+        LARGE[$server]=$(best "${LARGE[$server]:-0}" "${large:-0}")
+        SMALL[$server]=$(best "${SMALL[$server]:-0}" "${small:-0}")
+    done
+done
+
+python3 - "$LARGE_SIZE" "${LARGE[sitepack]}" "${LARGE[nginx]}" "${LARGE[python]}" "${SMALL[sitepack]}" "${SMALL[nginx]}" "${SMALL[python]}" "$LARGE_CONNS" "$SMALL_CONNS" <<'PY'
+import sys
+size = int(sys.argv[1]); l = [float(x or 0) for x in sys.argv[2:5]]; s = [float(x or 0) for x in sys.argv[5:8]]
+lc, sc = sys.argv[8], sys.argv[9]
+def ratio(a, b): return f"{a / b:.2f}x" if b else "n/a"
+print(f"\nbest round each; large artifact ({size/1e6:.1f} MB, -c{lc})   req/s     throughput")
+for name, value in zip(["sitepack", "nginx", "python"], l):
+    print(f"  {name:<10} {value:>12.1f} {value*size/1e9:>10.2f} GB/s")
+print(f"  ratio sitepack/nginx {ratio(l[0], l[1])}, sitepack/python {ratio(l[0], l[2])}")
+print(f"\n1 KiB file (-c{sc})                req/s     throughput")
+for name, value in zip(["sitepack", "nginx", "python"], s):
+    print(f"  {name:<10} {value:>12.1f} {value*1024/1e6:>10.1f} MB/s")
+print(f"  ratio sitepack/nginx {ratio(s[0], s[1])}, sitepack/python {ratio(s[0], s[2])}")
+PY
+
+# Peak memory with a herd of agents: a fresh sitepack, HERD_CONNS connections downloading the artifact at once.
+kill "$SITEPACK_PID"; wait "$SITEPACK_PID" 2>/dev/null || true
+start_sitepack
+(ulimit -n 20000; wrk -t"$THREADS" -c"$HERD_CONNS" -d"$DURATION" --timeout 60s "http://127.0.0.1:$SITEPACK_PORT/content.tar.gz" > "$WORK/wrk-herd.txt" 2>&1)
+HWM=$(awk '/VmHWM/ { print $2 }' "/proc/$SITEPACK_PID/status")
+HERD_RPS=$(awk '/Requests\/sec:/ { print $2 }' "$WORK/wrk-herd.txt")
+HERD_ERR=$(grep -E 'Socket errors|Non-2xx' "$WORK/wrk-herd.txt" || echo "no socket errors")
+echo
+echo "sitepack with $HERD_CONNS concurrent downloads: $HERD_RPS req/s, peak RSS (VmHWM) $((HWM / 1024)) MiB (goal <= 64 MiB); $HERD_ERR"
