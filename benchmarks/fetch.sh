@@ -24,7 +24,7 @@ command -v nginx >/dev/null || { echo "need nginx" >&2; exit 1; }
 rm -rf "$WORK"
 mkdir -p "$WORK/dist" "$WORK/nginx/logs" "$WORK/runs"
 
-# The artifact, as sitepack build makes it (multi-member gzip, one member per 1 MiB block).
+# The artifact, as sitepack build makes it (multi-member gzip, one member per 2 MiB block).
 "$SITEPACK" build "$SITE" --follow-symlinks --name pydocs -o "$WORK/dist" >/dev/null 2>&1 \
   || { echo "sitepack build failed (does this sitepack have the build command?)" >&2; exit 1; }
 DIGEST=$(cut -d' ' -f1 "$WORK/dist/content.tar.gz.sha256")
