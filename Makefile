@@ -1,6 +1,7 @@
 # sitepack — see README.md. `make demo` and `make test` work on a fresh Debian 12 machine with Swift.
 SWIFT     ?= swift
 PORT      ?= 9000
+HOST      ?= 127.0.0.1
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: building and running sitepack / its tests (real peers) / the benchmarks.
@@ -39,9 +40,16 @@ test: test-deps
 	$(SWIFT) build
 	$(SWIFT) test
 
+# Pack the sample, check it, print the ACCEPT call that would launch it from samples/offer.json, and serve it.
 demo: release
 	.build/release/sitepack build samples/hello-site -o dist
-	.build/release/sitepack serve dist --host 127.0.0.1 --port $(PORT)
+	.build/release/sitepack verify dist/content.tar.gz --manifest dist/manifest.json
+	@sha=$$(cut -c1-64 dist/content.tar.gz.sha256); \
+	  echo "ACCEPT call for samples/offer.json (POST it to the master's /api/v1/scheduler):"; \
+	  .build/release/sitepack task --offer samples/offer.json --name hello-site \
+	    --artifact http://$(HOST):$(PORT)/sites/hello-site/$$sha/content.tar.gz
+	@echo "Serving dist/ on http://$(HOST):$(PORT) (Ctrl-C stops it):"
+	.build/release/sitepack serve dist --host $(HOST) --port $(PORT)
 
 bench: bench-deps release
 	benchmarks/run-all.sh

@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(
             name: "SitepackCoreTests",
             dependencies: ["SitepackCore", "SitepackTestSupport"],
+            exclude: ["Mesos/Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
