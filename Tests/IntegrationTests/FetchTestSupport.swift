@@ -1,4 +1,5 @@
 import Foundation
+import SitepackTestSupport
 import Testing
 
 /// Helpers for the fetch/verify integration tests: the built binary, processes, temp folders, the
@@ -14,32 +15,11 @@ enum FetchTestSupport {
         var stderr: String
     }
 
-    /// Runs a program to completion, capturing its output in temporary files rather than pipes: a pipe's
-    /// write end can leak into a long-lived process spawned at the same moment by a parallel test (such
-    /// as a test server), and then end-of-file never comes.
+    /// Runs a program to completion (see ``Subprocess/run(_:in:environment:stdin:)``).
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], cwd: String? = nil) throws -> Output {
-        let capture = try FetchTempDir()
-        let outPath = "\(capture.path)/stdout"
-        let errPath = "\(capture.path)/stderr"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Output(status: process.terminationStatus,
-                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        let result = try Subprocess.run([executable] + arguments, in: cwd)
+        return Output(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     /// Runs `sitepack` with arguments.

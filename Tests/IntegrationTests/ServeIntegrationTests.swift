@@ -1,4 +1,5 @@
 import Foundation
+import SitepackTestSupport
 import Testing
 import SitepackCore
 #if canImport(Glibc)
@@ -93,15 +94,8 @@ struct ServeIntegrationTests {
 
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try Subprocess.run([executable] + arguments)
+        return (result.status, result.stdout)
     }
 
     static func curl(_ arguments: [String]) throws -> String { try run("/usr/bin/curl", arguments).output }

@@ -1,4 +1,5 @@
 import Foundation
+import SitepackTestSupport
 import Testing
 
 /// Runs the built `sitepack task` and checks its JSON with Python's json module, an
@@ -19,20 +20,8 @@ struct TaskCommandTests {
 
     /// Runs `executable arguments`, feeding `input` on stdin.
     static func run(_ executable: String, _ arguments: [String], input: String = "") throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        let result = try Subprocess.run([executable] + arguments, stdin: Data(input.utf8))
+        return Outcome(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     static func sitepack(_ arguments: [String], input: String = "") throws -> Outcome {

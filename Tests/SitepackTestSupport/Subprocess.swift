@@ -19,9 +19,19 @@ public enum Subprocess {
     /// The debug binary `swift build` produced (make test builds it before running tests).
     public static var sitepack: String { packageRoot + "/.build/debug/sitepack" }
 
-    /// Runs `arguments[0]` (looked up on PATH) with the rest as arguments.
+    /// Runs `arguments[0]` (looked up on PATH, or a path) with the rest as arguments, to completion.
+    ///
+    /// Output is captured in temporary files rather than pipes: a pipe's write end can leak into a
+    /// long-lived process that a parallel test spawns at the same moment (a test server), and then
+    /// end-of-file never comes.
     @discardableResult
     public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdin: Data? = nil) throws -> Result {
+        let capture = try TemporaryDirectory("sitepack-subprocess")
+        defer { capture.remove() }
+        let outPath = capture.join("stdout"), errPath = capture.join("stderr"), inPath = capture.join("stdin")
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        FileManager.default.createFile(atPath: inPath, contents: stdin ?? Data())
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -30,28 +40,19 @@ public enum Subprocess {
         for (key, value) in environment { env[key] = value }
         process.environment = env
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe()
-        let err = Pipe()
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
         process.standardOutput = out
         process.standardError = err
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        process.standardInput = input
         try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(stdin)
-            try input.fileHandleForWriting.close()
-        }
-        // Read both pipes concurrently so neither fills up and blocks the child.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
+        try out.close()
+        try err.close()
+        try input.close()
+        let outData = (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()
+        let errData = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SitepackTestSupport
 import Testing
 @testable import SitepackCore
 
@@ -63,7 +64,7 @@ import Testing
 
         // An ordinary gzip file (no SP fields) is not taken for a blocked one.
         let plain = "\(dir)/plain.gz"
-        #expect(try FetchTestShell.run("gzip -c < '\(path)' > '\(plain)'") == 0)
+        #expect(try Subprocess.run(["sh", "-c", "gzip -c < '\(path)' > '\(plain)'"]).status == 0)
         let plainFD = try OwnedFileDescriptor(path: plain, flags: O_RDONLY)
         let plainSize = Int64(lseek(plainFD.rawValue, 0, SEEK_END))
         #expect(BlockedGzipSource.members(fd: plainFD.rawValue, size: plainSize) == nil)
@@ -71,17 +72,5 @@ import Testing
         try Data(bytes + [0, 0, 0]).write(to: URL(fileURLWithPath: path))
         let padded = try OwnedFileDescriptor(path: path, flags: O_RDONLY)
         #expect(BlockedGzipSource.members(fd: padded.rawValue, size: Int64(bytes.count + 3)) == nil)
-    }
-}
-
-/// A shell for the few peers the unit tests need.
-enum FetchTestShell {
-    static func run(_ command: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }
