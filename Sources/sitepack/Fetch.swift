@@ -87,11 +87,7 @@ extension SitepackCommand {
         }
 
         static func seconds(_ text: String) -> Int? {
-            let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("", 1)]
-            for (unit, factor) in units where text.hasSuffix(unit) {
-                if let value = Double(text.dropLast(unit.count)), value >= 0 { return max(Int((value * factor).rounded(.up)), value > 0 ? 1 : 0) }
-            }
-            return nil
+            DurationText.parse(text).map(DurationText.wholeSeconds)
         }
 
         func run() async throws {

@@ -52,7 +52,7 @@ extension SitepackCommand {
         func validate() throws {
             guard AccessLogFormat(rawValue: accessLog) != nil else { throw ValidationError("--access-log must be combined, json or off") }
             for (flag, value) in [("--grace-period", gracePeriod), ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--send-timeout", sendTimeout)] {
-                guard ServeConfiguration.parseDuration(value) != nil else { throw ValidationError("\(flag) \(value) is not a duration like 30s or 500ms") }
+                guard DurationText.parse(value) != nil else { throw ValidationError("\(flag) \(value) is not a duration like 30s or 500ms") }
             }
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard maxConnections > 0, (threads ?? 1) > 0 else { throw ValidationError("--max-connections and --threads must be positive") }
@@ -64,10 +64,10 @@ extension SitepackCommand {
                 let configuration = ServeConfiguration(
                     root: directory, host: host, port: port, advertise: advertise,
                     accessLog: AccessLogFormat(rawValue: accessLog) ?? .combined,
-                    gracePeriod: ServeConfiguration.parseDuration(gracePeriod) ?? .seconds(30), threads: threads,
-                    maxConnections: maxConnections, idleTimeout: ServeConfiguration.parseDuration(idleTimeout) ?? .seconds(60),
-                    headerTimeout: ServeConfiguration.parseDuration(headerTimeout) ?? .seconds(10),
-                    sendTimeout: ServeConfiguration.parseDuration(sendTimeout) ?? .seconds(120))
+                    gracePeriod: DurationText.parse(gracePeriod) ?? .seconds(30), threads: threads,
+                    maxConnections: maxConnections, idleTimeout: DurationText.parse(idleTimeout) ?? .seconds(60),
+                    headerTimeout: DurationText.parse(headerTimeout) ?? .seconds(10),
+                    sendTimeout: DurationText.parse(sendTimeout) ?? .seconds(120))
                 let server = try await ArtifactServer.make(configuration: configuration, logger: logger)
                 FileHandleOutput.standardError("sitepack: serving \(directory) on http://\(host):\(server.port) (agents: \(server.origin))")
                 for url in server.advertisedURLs { FileHandleOutput.standardOutput(url) }

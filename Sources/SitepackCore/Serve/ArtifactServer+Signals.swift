@@ -11,16 +11,3 @@ extension ArtifactServer {
         try await group.run()
     }
 }
-
-extension ServeConfiguration {
-    /// Parses `30s`, `500ms`, `2m`, `1h` or a plain number of seconds.
-    public static func parseDuration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0, value.isFinite else { return nil }
-            return .milliseconds(Int64((value * scale * 1000).rounded()))
-        }
-        guard let value = Double(text), value >= 0, value.isFinite else { return nil }
-        return .milliseconds(Int64((value * 1000).rounded()))
-    }
-}

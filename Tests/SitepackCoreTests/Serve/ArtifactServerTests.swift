@@ -360,10 +360,12 @@ struct ArtifactServerTests {
         #expect(ArtifactServer.origin(advertise: "10.0.0.5:7000", host: "0.0.0.0", port: 9000) == "http://10.0.0.5:7000")
         #expect(ArtifactServer.origin(advertise: "files.internal", host: "0.0.0.0", port: 9000) == "http://files.internal:9000")
         #expect(ArtifactServer.origin(advertise: nil, host: "127.0.0.1", port: 9000) == "http://127.0.0.1:9000")
-        #expect(ServeConfiguration.parseDuration("30s") == .seconds(30))
-        #expect(ServeConfiguration.parseDuration("500ms") == .milliseconds(500))
-        #expect(ServeConfiguration.parseDuration("2m") == .seconds(120))
-        #expect(ServeConfiguration.parseDuration("soon") == nil)
+        #expect(DurationText.parse("30s") == .seconds(30))
+        #expect(DurationText.parse("500ms") == .milliseconds(500))
+        #expect(DurationText.parse("2m") == .seconds(120))
+        #expect(DurationText.parse("soon") == nil)
+        #expect(DurationText.wholeSeconds(.milliseconds(1500)) == 2)
+        #expect(DurationText.wholeSeconds(.seconds(60)) == 60)
     }
 }
 
