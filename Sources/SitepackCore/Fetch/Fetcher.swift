@@ -201,7 +201,7 @@ public struct Fetcher: Sendable {
                     progressBox.reporter = ProgressReporter(label: label, totalBytes: total, enabled: enabled)
                 }, sink: { bytes in
                     box.hasher.update(bufferPointer: bytes)
-                    try OwnedFileDescriptor.writeAll(raw, bytes, path: path)
+                    try OwnedFileDescriptor.writeAll(bytes, to: raw, path: path)
                     box.count += bytes.count
                     try tap?.advance(by: bytes.count)
                     progressBox.reporter?.advance(bytes: Int64(bytes.count))
@@ -458,29 +458,9 @@ public struct Fetcher: Sendable {
 
     /// Creates a new, empty hidden temporary file in `folder` (removed on interruption); returns its path.
     static func temporaryFile(in folder: String) throws -> String {
-        var template = Array("\(folder)/.sitepack-download-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw SitepackError(.io, "cannot create a file in \(folder): \(String(cString: strerror(errno)))")
-        }
-        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let (fd, path) = try OwnedFileDescriptor.makeTemporary(template: "\(folder)/.sitepack-download-XXXXXX")
         close(fd)
         TemporaryFiles.shared.register(path)
         return path
-    }
-}
-
-extension OwnedFileDescriptor {
-    /// Writes all of `bytes` to a raw descriptor (for callbacks that cannot capture a non-copyable owner).
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SitepackError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
     }
 }

@@ -38,13 +38,12 @@ public final class AtomicOutput {
     /// Creates a new temporary file that will become `name` on commit, and returns its descriptor.
     public func create(_ name: String) throws -> OwnedFileDescriptor {
         let finalPath = (directory as NSString).appendingPathComponent(name)
-        var template = Array((directory as NSString).appendingPathComponent(".\(name).tmp-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            let code = errno
-            throw SitepackError(.outputNotWritable, "cannot create a file in \(directory): \(String(cString: strerror(code))); choose a writable folder with -o", underlying: SystemCallError("mkstemp", errno: code))
+        let fd: Int32, temporaryPath: String
+        do {
+            (fd, temporaryPath) = try OwnedFileDescriptor.makeTemporary(template: (directory as NSString).appendingPathComponent(".\(name).tmp-XXXXXX"))
+        } catch let error as SitepackError {
+            throw SitepackError(.outputNotWritable, "\(error.message); choose a writable folder with -o", underlying: error.underlying)
         }
-        let temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         fchmod(fd, 0o644)
         TemporaryFiles.shared.register(temporaryPath)
         pending.append((temporaryPath, finalPath))

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// The single owner of an open file descriptor: closed exactly once, by `close()` or on deinit.
 public struct OwnedFileDescriptor: ~Copyable {
@@ -69,6 +70,18 @@ public struct OwnedFileDescriptor: ~Copyable {
             }
             offset += written
         }
+    }
+
+    /// Creates a new file from a `mkstemp` template ending in `XXXXXX`; returns its raw descriptor and path.
+    public static func makeTemporary(template: String) throws -> (fd: Int32, path: String) {
+        var bytes = Array(template.utf8CString)
+        let fd = bytes.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            let code = errno
+            let folder = (template as NSString).deletingLastPathComponent
+            throw SitepackError(.io, "cannot create a file in \(folder): \(String(cString: strerror(code)))", underlying: SystemCallError("mkstemp", errno: code))
+        }
+        return (fd, String(decoding: bytes.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
     /// Flushes the file's data to stable storage.

@@ -11,7 +11,7 @@ import Testing
         let fd = try OwnedFileDescriptor(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
         let raw = fd.rawValue
         let writer = try ParallelGzipWriter(level: 6, threads: 2, blockSize: blockSize) { bytes in
-            try OwnedFileDescriptor.writeAll(raw, bytes, path: path)
+            try OwnedFileDescriptor.writeAll(bytes, to: raw, path: path)
         }
         try data.withUnsafeBytes { try writer.write($0) }
         try writer.finish()
