@@ -155,20 +155,17 @@ public struct SiteBuilder {
         return resolved.lastPathComponent
     }
 
-    /// A site name goes into URLs (`/sites/<name>/…`) and task ids: letters, digits, `.`, `_`, `-`.
+    /// A site name goes into URLs (`/sites/<name>/…`) and task ids (see ``SiteName``).
     static func validatedName(_ name: String) throws -> String {
-        let allowed = name.utf8.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte) || byte == 0x2d || byte == 0x2e || byte == 0x5f
-        }
-        guard !name.isEmpty, allowed, name != ".", name != ".." else {
-            throw SitepackError(.invalidInput, "site name \"\(name)\" can't be used in URLs and task ids: pass --name with letters, digits, '.', '_' or '-'")
+        guard SiteName.isSafeSegment(name) else {
+            throw SitepackError(.invalidInput, "site name \"\(name)\" can't be used in URLs and task ids: pass --name with letters, digits, '.', '_' or '-' (not starting with '.')")
         }
         return name
     }
 
     static func validatePrefix(_ prefix: String) throws {
         guard (try? validatedName(prefix)) != nil else {
-            throw SitepackError(.invalidInput, "--prefix \"\(prefix)\" must be one folder name of letters, digits, '.', '_' or '-'")
+            throw SitepackError(.invalidInput, "--prefix \"\(prefix)\" must be one folder name of letters, digits, '.', '_' or '-' (not starting with '.')")
         }
     }
 

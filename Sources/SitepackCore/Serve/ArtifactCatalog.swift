@@ -76,7 +76,7 @@ public final class ArtifactCatalog: Sendable {
         if let hit = lookup() { return hit }
         // Just published into the store? Then do not wait out the one-second throttle.
         let storeManifest = "\(root)/sites/\(name)/\(digest)/\(Manifest.fileName)"
-        let published = Self.isSafeSegment(name) && isSHA256Hex(digest) && FileIdentity.ofLink(path: storeManifest)?.isRegularFile == true
+        let published = SiteName.isSafeSegment(name) && isSHA256Hex(digest) && FileIdentity.ofLink(path: storeManifest)?.isRegularFile == true
         refresh(minimumInterval: published ? .zero : .seconds(1))
         return lookup()
     }
@@ -163,7 +163,7 @@ public final class ArtifactCatalog: Sendable {
                               digests: inout [FileIdentity: String]) -> Artifact? {
         let folder = String(manifestPath.dropLast(Manifest.fileName.count + 1))
         let file = summary.file
-        guard Self.isSafeSegment(summary.name), Self.isSafeSegment(file), file.hasSuffix(".tar.gz") else {
+        guard SiteName.isSafeSegment(summary.name), SiteName.isSafeSegment(file), file.hasSuffix(".tar.gz") else {
             warnOnce(manifestPath, "skipping \(manifestPath): name \(summary.name) or file \(file) cannot appear in a URL")
             return nil
         }
@@ -195,15 +195,6 @@ public final class ArtifactCatalog: Sendable {
         let hasChecksum = FileIdentity.ofLink(path: checksumPath)?.isRegularFile ?? false
         return Artifact(name: summary.name, sha256: digest, size: identity.size, archivePath: archivePath,
                         manifestPath: manifestPath, checksumPath: hasChecksum ? checksumPath : nil, identity: identity)
-    }
-
-    /// Whether `text` is a plain URL segment: letters, digits, `.`, `_`, `-`, not starting with a dot.
-    static func isSafeSegment(_ text: String) -> Bool {
-        guard let first = text.utf8.first, first != UInt8(ascii: "."), text.utf8.count <= 200 else { return false }
-        return text.utf8.allSatisfy { byte in
-            (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-        }
     }
 
     /// SHA-256 of a file in hex, or nil if it cannot be read.

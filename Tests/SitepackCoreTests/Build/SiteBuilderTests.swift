@@ -245,4 +245,12 @@ struct SiteBuilderTests {
         options.environment = [:]
         #expect(try SiteBuilder(options: options).build().manifest.mtime == .init(epoch: 1_600_000_000, source: .git))
     }
+
+    @Test func siteNamesFollowTheServersURLRule() throws {
+        for good in ["docs", "my-site_2.0"] { #expect(try SiteBuilder.validatedName(good) == good) }
+        for bad in ["", ".", "..", ".hidden", "a/b", "caf\u{e9}", String(repeating: "x", count: 201)] {
+            #expect(throws: SitepackError.self) { try SiteBuilder.validatedName(bad) }
+            #expect(!SiteName.isSafeSegment(bad))
+        }
+    }
 }
