@@ -5,9 +5,8 @@ import Testing
 /// Helpers for the fetch/verify integration tests: the built binary, processes, temp folders, the
 /// generated corpus and the local HTTP server.
 enum FetchTestSupport {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let binary = packageRoot.appendingPathComponent(".build/debug/sitepack").path
-    static let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures/fetch").path
+    static let binary = Subprocess.sitepack
+    static let fixtures = Subprocess.packageRoot + "/Tests/Fixtures/fetch"
 
     struct Output {
         var status: Int32

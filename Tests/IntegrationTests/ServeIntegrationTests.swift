@@ -9,8 +9,7 @@ import Glibc
 /// `sitepack serve` as a process, checked with curl used exactly as the Mesos fetcher uses libcurl.
 @Suite("ServeIntegration", .serialized)
 struct ServeIntegrationTests {
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/sitepack").path
+    static let binary = Subprocess.sitepack
 
     /// A served folder: a build output (content.tar.gz from GNU tar + gzip, .sha256, manifest.json) and a big file.
     struct Folder {

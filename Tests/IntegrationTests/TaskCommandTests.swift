@@ -6,8 +6,8 @@ import Testing
 /// independent parser, the way a user piping it into `curl -d @-` would rely on it.
 @Suite("sitepack task (built binary)")
 struct TaskCommandTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let binary = root.appendingPathComponent(".build/debug/sitepack").path
+    static let root = URL(fileURLWithPath: Subprocess.packageRoot)
+    static let binary = Subprocess.sitepack
     static let sampleOffer = root.appendingPathComponent("samples/offer.json").path
     static let sha256 = "9b1e5f0c2a7d4e8b6c3f1a0d9e8b7c6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1dc4"
     static let artifact = "http://pack.example:8080/sites/docs/\(sha256)/content.tar.gz"
