@@ -11,6 +11,7 @@ extension SitepackCommand {
                 owner 0/0, modes 0644/0755 and one mtime: SOURCE_DATE_EPOCH, else the last git commit \
                 time, else the newest file. Same input and same sitepack version give the same bytes.
                 Prints "<sha256>  <path>" (sha256sum format) on stdout.
+                See docs/build.md.
                 """
         )
 

@@ -13,6 +13,7 @@ extension SitepackCommand {
                 .tar.xz .zip into the sandbox root (other .gz are gunzipped). Strict mode (the default) refuses unsafe \
                 archives (exit 3) and leaves nothing of them behind; --mesos-compat does exactly what Mesos ≥ 1.8 does.
                 Exit codes: 0 ok, 1 failure, 2 usage, 3 unsafe input refused, 4 sha256 mismatch.
+                See docs/fetch.md.
                 """
         )
 

@@ -13,6 +13,7 @@ extension SitepackCommand {
                 /sites/<name>/latest/content.tar.gz redirects to the newest). Also GET /sites, /healthz, /metrics and
                 /bin/sitepack (this binary). Prints the URLs agents should use on stdout; logs go to stderr.
                 SIGTERM or SIGINT stops accepting and lets downloads finish within --grace-period, then exits 0.
+                See docs/serve.md.
                 """
         )
 

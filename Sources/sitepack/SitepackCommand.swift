@@ -11,6 +11,7 @@ struct SitepackCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 ok, 1 failure, 2 usage error, 3 unsafe input refused, 4 integrity check failed.
             Results go to stdout; logs and progress to stderr.
+            Start with README.md; each command has a page in docs/ (e.g. docs/build.md), named in its --help.
             """,
         version: SitepackVersion.current,
         subcommands: [Build.self, Serve.self, Fetch.self, Verify.self, TaskCommand.self]

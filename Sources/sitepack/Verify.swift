@@ -10,6 +10,7 @@ extension SitepackCommand {
                 lints what strict fetch would refuse and what trips Mesos's fetcher (non-ASCII names, a ./ entry, \
                 entries outside one top folder, no index.html). Each finding has a severity and a fix.
                 Exit codes: 0 no error-level finding, 1 unreadable, 3 unsafe entries, 4 manifest mismatch.
+                See docs/verify.md.
                 """
         )
 

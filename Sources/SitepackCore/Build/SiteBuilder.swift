@@ -157,7 +157,7 @@ public struct SiteBuilder {
 
     /// A site name goes into URLs (`/sites/<name>/…`) and task ids (see ``SiteName``).
     static func validatedName(_ name: String) throws -> String {
-        guard SiteName.isSafeSegment(name) else {
+        guard SiteName.isValid(name) else {
             throw SitepackError(.invalidInput, "site name \"\(name)\" can't be used in URLs and task ids: pass --name with letters, digits, '.', '_' or '-' (not starting with '.')")
         }
         return name

@@ -92,7 +92,7 @@ public struct Fetcher: Sendable {
         let started = ProgressReporter.now()
         let plan = try FetchPlan(uri, mode: options.mode)
         for warning in plan.warnings { logger.warning("\(warning)") }
-        if let expected = options.sha256, !isSHA256Hex(expected) {
+        if let expected = options.sha256, !ArtifactAddress.isSHA256Hex(expected) {
             throw SitepackError(.invalidInput, "--sha256 '\(expected)' is not a sha256 digest (64 hex digits)")
         }
         let sandbox = options.sandbox

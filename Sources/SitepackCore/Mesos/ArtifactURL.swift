@@ -20,21 +20,7 @@ public struct ArtifactURL: Sendable, Equatable, CustomStringConvertible {
     /// last `/`, query string and all).
     public let fetcherBasename: String
     /// The site name and digest when the path is `…/sites/<name>/<sha256>/content.tar.gz`.
-    public let contentAddress: ContentAddress?
-
-    /// The name and digest read from a content-addressed path.
-    public struct ContentAddress: Sendable, Equatable {
-        /// The site's name.
-        public var name: String
-        /// The sha256 of content.tar.gz, 64 lower-case hex digits.
-        public var sha256: String
-
-        /// Creates a content address.
-        public init(name: String, sha256: String) {
-            self.name = name
-            self.sha256 = sha256
-        }
-    }
+    public let contentAddress: ArtifactAddress?
 
     /// File name endings the fetcher extracts with libarchive that sitepack artifacts use
     /// (the match is case-sensitive, §1.6).
@@ -82,7 +68,7 @@ public struct ArtifactURL: Sendable, Equatable, CustomStringConvertible {
         // Fetcher::basename ignores query strings and fragments: it keeps everything after the last '/'.
         let everything = text[separator.upperBound...]
         self.fetcherBasename = everything.lastIndex(of: "/").map { String(everything[everything.index(after: $0)...]) } ?? String(everything)
-        self.contentAddress = Self.contentAddress(of: String(rest))
+        self.contentAddress = ArtifactAddress.parse(urlPath: String(rest))
     }
 
     /// `scheme://host:port` of the artifact server.
@@ -105,15 +91,4 @@ public struct ArtifactURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { text }
-
-    /// Reads `…/sites/<name>/<sha256>/content.tar.gz` (any prefix before `/sites`).
-    static func contentAddress(of path: String) -> ContentAddress? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 5 else { return nil }
-        let tail = parts.suffix(4).map(String.init)
-        guard tail[0] == "sites", tail[3] == "content.tar.gz", !tail[1].isEmpty else { return nil }
-        let digest = tail[2]
-        guard digest.utf8.count == 64, digest.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
-        return ContentAddress(name: tail[1], sha256: digest)
-    }
 }

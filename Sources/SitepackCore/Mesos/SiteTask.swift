@@ -5,9 +5,12 @@
 public struct SiteTask: Sendable {
     /// The parsed artifact URL.
     public let artifact: ArtifactURL
-    /// The site name: DNS-label-like, used in the task id, discovery name and Marathon id.
+    /// The site name, as `build` accepts it (``SiteName``); the task's name and `sitepack.site` label.
     public let name: String
-    /// The task id: `<name>-<first 12 hex of sha256>-<8 random hex>` unless given.
+    /// The DNS-label form of the name (``SiteName/dnsLabel(_:)``): the task id prefix, the discovery
+    /// name and the Marathon app id.
+    public let dnsName: String
+    /// The task id: `<dnsName>-<first 12 hex of sha256>-<8 random hex>` unless given.
     public let taskID: String
     /// The checked request.
     public let request: SiteTaskRequest
@@ -46,10 +49,11 @@ public struct SiteTask: Sendable {
             taskID = given
         } else {
             let digest = artifact.contentAddress.map { "-" + $0.sha256.prefix(12) } ?? ""
-            taskID = "\(name)\(digest)-\(randomHex())"
+            taskID = "\(SiteName.dnsLabel(name))\(digest)-\(randomHex())"
         }
         self.artifact = artifact
         self.name = name
+        self.dnsName = SiteName.dnsLabel(name)
         self.taskID = taskID
         self.request = request
     }
@@ -148,7 +152,7 @@ public struct SiteTask: Sendable {
             labels: .init(labels: labels.map { .init(key: $0.key, value: $0.value) }),
             discovery: .init(
                 visibility: "EXTERNAL",
-                name: name,
+                name: dnsName,
                 ports: .init(ports: [.init(number: port, name: "http", protocol: "tcp")])
             )
         )
@@ -158,7 +162,7 @@ public struct SiteTask: Sendable {
     public func marathonApp() -> MarathonApp {
         let needs = request.needs
         var app = MarathonApp(
-            id: "/sites/\(name)",
+            id: "/sites/\(dnsName)",
             cmd: request.runtime.shellCommand,
             cpus: ScalarQuantity.value(milli: ScalarQuantity.milli(needs.cpus)),
             mem: ScalarQuantity.value(milli: ScalarQuantity.milli(needs.mem)),
@@ -272,19 +276,10 @@ public struct SiteTask: Sendable {
             name = base
             origin = "the name \"\(base)\" taken from the artifact URL"
         }
-        guard isValidName(name) else {
-            throw refuse("\(origin) is not a valid site name: use 1-63 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (it becomes part of the task id, the discovery name and the Marathon app id); pass --name")
+        guard SiteName.isValid(name) else {
+            throw refuse("\(origin) is not a valid site name: use 1-\(SiteName.maximumLength) letters, digits, '.', '_' or '-', not starting with '.' (the rule sitepack build uses); pass --name")
         }
         return name
-    }
-
-    static func isValidName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...63).contains(bytes.count) else { return false }
-        func alnum(_ byte: UInt8) -> Bool { (97...122).contains(byte) || (48...57).contains(byte) }
-        guard let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else { return false }
-        guard !name.contains("..") else { return false }
-        return bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
     }
 
     /// The master's task id rules (src/common/validation.cpp), plus no bare numbers.

@@ -76,7 +76,7 @@ public final class ArtifactCatalog: Sendable {
         if let hit = lookup() { return hit }
         // Just published into the store? Then do not wait out the one-second throttle.
         let storeManifest = "\(root)/sites/\(name)/\(digest)/\(Manifest.fileName)"
-        let published = SiteName.isSafeSegment(name) && isSHA256Hex(digest) && FileIdentity.ofLink(path: storeManifest)?.isRegularFile == true
+        let published = SiteName.isValid(name) && ArtifactAddress.isSHA256Hex(digest) && FileIdentity.ofLink(path: storeManifest)?.isRegularFile == true
         refresh(minimumInterval: published ? .zero : .seconds(1))
         return lookup()
     }
@@ -163,7 +163,7 @@ public final class ArtifactCatalog: Sendable {
                               digests: inout [FileIdentity: String]) -> Artifact? {
         let folder = String(manifestPath.dropLast(Manifest.fileName.count + 1))
         let file = summary.file
-        guard SiteName.isSafeSegment(summary.name), SiteName.isSafeSegment(file), file.hasSuffix(".tar.gz") else {
+        guard SiteName.isValid(summary.name), SiteName.isValid(file), file.hasSuffix(".tar.gz") else {
             warnOnce(manifestPath, "skipping \(manifestPath): name \(summary.name) or file \(file) cannot appear in a URL")
             return nil
         }
@@ -186,7 +186,7 @@ public final class ArtifactCatalog: Sendable {
         }
         // In a store (sites/<name>/<sha256>/) the folder name must agree with the content.
         let parts = folder.split(separator: "/")
-        if parts.count >= 3, parts[parts.count - 3] == "sites", isSHA256Hex(String(parts[parts.count - 1])),
+        if parts.count >= 3, parts[parts.count - 3] == "sites", ArtifactAddress.isSHA256Hex(String(parts[parts.count - 1])),
            parts[parts.count - 1].lowercased() != digest {
             warnOnce(manifestPath + "#folder", "skipping \(archivePath): it lives in folder \(parts[parts.count - 1]) but its sha256 is \(digest)")
             return nil

@@ -116,7 +116,7 @@ final class Responder: Sendable {
             reply.headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")
             return reply
         }
-        guard isSHA256Hex(version) else { return nil }
+        guard ArtifactAddress.isSHA256Hex(version) else { return nil }
         // An immutable-looking URL only ever answers verified bytes: a store file whose digest does not
         // match its folder or manifest is not served here or as a plain file.
         guard let artifact = catalog.artifact(name: name, sha256: version) else {

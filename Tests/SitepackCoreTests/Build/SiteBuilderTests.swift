@@ -250,7 +250,7 @@ struct SiteBuilderTests {
         for good in ["docs", "my-site_2.0"] { #expect(try SiteBuilder.validatedName(good) == good) }
         for bad in ["", ".", "..", ".hidden", "a/b", "caf\u{e9}", String(repeating: "x", count: 201)] {
             #expect(throws: SitepackError.self) { try SiteBuilder.validatedName(bad) }
-            #expect(!SiteName.isSafeSegment(bad))
+            #expect(!SiteName.isValid(bad))
         }
     }
 }

@@ -143,15 +143,33 @@ struct SiteTaskTests {
         #expect(output["labels"]?["labels"]?.arrayValue?.count == 2)
     }
 
+    @Test("any name build accepts is accepted; the task id, discovery name and Marathon id use its DNS label")
+    func buildNamesAccepted() throws {
+        let sha = MesosFixtures.sha256
+        let task = try Self.task(SiteTaskRequest(artifact: "http://h:9/sites/My_Site.v2/\(sha)/content.tar.gz"))
+        #expect(task.name == "My_Site.v2")
+        #expect(task.dnsName == "my-site-v2")
+        #expect(task.taskID == "my-site-v2-\(sha.prefix(12))-0badc0de")
+        let info = try MesosFixtures.parsed(try task.render(.taskinfo, offers: MesosFixtures.sampleOffers()))
+        #expect(info["name"] == .string("My_Site.v2"))
+        #expect(info["discovery"]?["name"] == .string("my-site-v2"))
+        #expect(info["labels"]?["labels"]?.arrayValue?.first?["value"] == .string("My_Site.v2"))
+        let app = try MesosFixtures.parsed(try task.render(.marathon, offers: nil))
+        #expect(app["id"] == .string("/sites/my-site-v2"))
+        for (name, label) in [("Docs", "docs"), ("-docs-", "docs"), ("a__b", "a-b"), ("___", "site"),
+                              (String(repeating: "x", count: 70) + "-y", String(repeating: "x", count: 63))] {
+            #expect(SiteName.dnsLabel(name) == label, "\(name)")
+        }
+    }
+
     @Test("refusals: names, task ids, labels, environment, health path, amounts")
     func argumentRefusals() {
         func refused(_ request: SiteTaskRequest) {
             #expect(MesosFixtures.error { _ = try Self.task(request) }?.code == .taskArgumentRefused)
         }
         let artifact = MesosFixtures.artifact
-        refused(SiteTaskRequest(artifact: artifact, name: "Docs"))
-        refused(SiteTaskRequest(artifact: artifact, name: "my_site"))
-        refused(SiteTaskRequest(artifact: artifact, name: "-docs"))
+        refused(SiteTaskRequest(artifact: artifact, name: ".docs"))
+        refused(SiteTaskRequest(artifact: artifact, name: "my site"))
         refused(SiteTaskRequest(artifact: "http://h/dl/My%20Site.tgz"))
         refused(SiteTaskRequest(artifact: artifact, taskID: "42"))
         refused(SiteTaskRequest(artifact: artifact, taskID: "a/b"))
