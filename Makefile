@@ -6,8 +6,18 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: building and running sitepack / its tests (real peers) / the benchmarks.
 BUILD_PKGS := libarchive-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev pkg-config
-TEST_PKGS  := libarchive-tools pigz curl tar gzip python3 coreutils
+TEST_PKGS  := libarchive-tools pigz curl tar gzip python3 python3-venv coreutils binutils
 BENCH_PKGS := nginx wrk python3.11-doc hyperfine busybox
+
+# Apache Mesos's own generated protobuf classes, for the strict check of `task`'s JSON
+# (TaskCommandTests), in a venv because Debian's python3 is externally managed (PEP 668).
+# mesos.interface's mesos_pb2 was generated for protobuf 3; protobuf 4 and later refuse to load it.
+MESOS_PROTO_VENV := .build/mesos-proto-python
+MESOS_PROTO_PKGS := 'mesos.interface==1.7.2' 'protobuf==3.20.3'
+
+# The binary `serve` hands to agents at /bin/sitepack: the Swift runtime and Foundation linked in here,
+# libdeflate through Package.swift; ReleaseBinaryTests checks that only agent libraries stay dynamic.
+RELEASE_FLAGS := -c release --static-swift-stdlib
 
 .PHONY: all deps test-deps bench-deps build release test demo bench clean
 
@@ -26,6 +36,10 @@ deps:
 
 test-deps: deps
 	$(call install_missing,$(TEST_PKGS))
+	@$(MESOS_PROTO_VENV)/bin/python -c 'from google.protobuf import json_format; from mesos.interface import mesos_pb2' 2>/dev/null || { \
+	  echo "installing into $(MESOS_PROTO_VENV): $(MESOS_PROTO_PKGS)"; \
+	  python3 -m venv $(MESOS_PROTO_VENV) && \
+	  $(MESOS_PROTO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(MESOS_PROTO_PKGS); }
 
 bench-deps: test-deps
 	$(call install_missing,$(BENCH_PKGS))
@@ -34,9 +48,10 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE_FLAGS)
 
-test: test-deps
+# The release build comes first: ReleaseBinaryTests checks the binary agents would run.
+test: test-deps release
 	$(SWIFT) build
 	$(SWIFT) test
 

@@ -19,9 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -35,9 +33,17 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // zlib stays a shared library (a Mesos agent links it itself); libdeflate is not on agents,
+        // so the release binary, the one served as the `sitepack` runtime, takes it from
+        // libdeflate.a (`-l:` names the file, as GNU ld and lld spell it). `make release` also links
+        // the Swift runtime and Foundation statically; ReleaseBinaryTests checks what is left.
         .target(
             name: "CSitepackZlib",
-            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]
+            linkerSettings: [
+                .linkedLibrary("z"),
+                .linkedLibrary("deflate", .when(configuration: .debug)),
+                .linkedLibrary(":libdeflate.a", .when(configuration: .release)),
+            ]
         ),
         .target(
             name: "SitepackCore",
@@ -47,9 +53,7 @@ let package = Package(
                 "CSitepackCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Atomics", package: "swift-atomics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

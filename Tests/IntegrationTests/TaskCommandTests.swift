@@ -150,45 +150,27 @@ struct TaskCommandTests {
     }
 
     /// A Python with Apache Mesos's own generated protobuf classes (`mesos.interface`, whose
-    /// `mesos_pb2` is compiled from mesos.proto) and protobuf 3.x, e.g.
-    /// `python3 -m venv v && v/bin/pip install mesos.interface==1.7.2 protobuf==3.20.3`, then
-    /// `SITEPACK_MESOS_PROTO_PYTHON=$PWD/v/bin/python swift test --filter TaskCommandTests`.
+    /// `mesos_pb2` is compiled from mesos.proto) and protobuf 3.x: the venv `make test-deps` creates,
+    /// or `SITEPACK_MESOS_PROTO_PYTHON` to use another.
     static let protoPython = ProcessInfo.processInfo.environment["SITEPACK_MESOS_PROTO_PYTHON"]
+        ?? root.appendingPathComponent(".build/mesos-proto-python/bin/python").path
 
     /// Parses TaskInfos strictly with protobuf's JSON parser (unknown fields are errors) against
-    /// Mesos's generated classes and lists missing required fields. mesos_pb2 is the v0 API, whose
-    /// TaskInfo differs from v1 only in naming the agent `slave_id`.
-    static let protoCheck = """
-        import json, sys
-        from google.protobuf import json_format
-        from mesos.interface import mesos_pb2 as m
-        def task(t):
-            t = dict(t); t["slave_id"] = t.pop("agent_id"); return t
-        d = json.loads(sys.stdin.read())
-        tasks = [d] if "task_id" in d else [t for op in d["accept"]["operations"] for t in op["launch"]["task_infos"]]
-        if "accept" in d:
-            assert set(d) == {"framework_id", "type", "accept"} and set(d["accept"]) == {"offer_ids", "operations", "filters"}
-            json_format.Parse(json.dumps(d["accept"]["filters"]), m.Filters(), ignore_unknown_fields=False)
-            for op in d["accept"]["operations"]:
-                op = dict(op, launch={"task_infos": [task(t) for t in op["launch"]["task_infos"]]})
-                parsed = json_format.Parse(json.dumps(op), m.Offer.Operation(), ignore_unknown_fields=False)
-                assert not parsed.FindInitializationErrors(), parsed.FindInitializationErrors()
-        for t in tasks:
-            parsed = json_format.Parse(json.dumps(task(t)), m.TaskInfo(), ignore_unknown_fields=False)
-            assert not parsed.FindInitializationErrors(), parsed.FindInitializationErrors()
-        print("ok")
-        """
+    /// Mesos's generated classes and lists missing required fields; exits 3 if they cannot be loaded.
+    static let protoCheck = root.appendingPathComponent("Tests/Fixtures/task/mesos_proto_check.py").path
 
     @Test("every runtime's ACCEPT and TaskInfo parse strictly with Mesos's own protobuf classes",
-          .enabled(if: protoPython != nil, "set SITEPACK_MESOS_PROTO_PYTHON to a python with mesos.interface"),
           arguments: ["python", "busybox", "sitepack", "docker-nginx"])
     func protobufStrict(_ runtime: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.protoPython),
+                     "\(Self.protoPython) is missing: run `make test-deps`, which creates it with mesos.interface and protobuf 3")
         let multiRole = Self.root.appendingPathComponent("Tests/SitepackCoreTests/Mesos/Fixtures/offer-multirole.json").path
         for format in ["accept", "taskinfo"] {
             let result = try Self.sitepack(["--offer", multiRole, "--artifact", Self.artifact, "--runtime", runtime, "--format", format,
                                             "--disk", "10", "--env", "A=b", "--label", "x=y", "--cache"])
             #expect(result.status == 0, "\(result.stderr)")
-            let check = try Self.run(Self.protoPython ?? "python3", ["-c", Self.protoCheck], input: result.stdout)
+            let check = try Self.run(Self.protoPython, [Self.protoCheck], input: result.stdout)
+            try #require(check.status != 3, "\(check.stderr)")
             #expect(check.status == 0, "\(runtime) \(format): \(check.stderr)")
             #expect(check.stdout == "ok\n")
         }
