@@ -1,213 +1,176 @@
-public import Foundation
-import Crypto
 public import Logging
+public import NIOPosix
+import NIOCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One artifact found by its `manifest.json`, verified against the bytes on disk.
-public struct Artifact: Sendable, Equatable {
-    /// The site name from the manifest (a URL segment).
-    public var name: String
-    /// SHA-256 of `content.tar.gz`, computed from the file (and equal to the manifest's).
-    public var sha256: String
-    /// Size of `content.tar.gz` in bytes.
-    public var size: Int64
-    /// Absolute path of `content.tar.gz`.
-    public var archivePath: String
-    /// Absolute path of `manifest.json`.
-    public var manifestPath: String
-    /// Absolute path of the `.sha256` sidecar if the build wrote one.
-    public var checksumPath: String?
-    /// The archive file's identity when it was hashed; a different identity means the digest is stale.
-    public var identity: FileIdentity
-
-    /// The immutable URL path: `/sites/<name>/<sha256>/content.tar.gz`.
-    public var urlPath: String { "/sites/\(name)/\(sha256)/content.tar.gz" }
-    /// The folder URL path `/sites/<name>/<sha256>/`.
-    public var folderPath: String { "/sites/\(name)/\(sha256)/" }
-    /// The text of `content.tar.gz.sha256` in `sha256sum` format.
-    public var checksumLine: String { "\(sha256)  content.tar.gz\n" }
-}
-
-/// The artifacts under the served folder, found by their `manifest.json` files: a build's output folder
-/// (`dist/`) or a store laid out as `sites/<name>/<sha256>/`.
+/// The artifacts under the served folder, found by their `manifest.json` files: a store laid out as
+/// `sites/<name>/<sha256>/` (what `sitepack build -o DIR` writes), its top-level `DIR/content.tar.gz`
+/// links, and any plain build output folder.
 ///
-/// Scans are cheap after the first: each archive is hashed once per file identity. A scan runs at start
-/// and again, at most once a second, when a `/sites` URL is asked for.
+/// Request handling only reads the current state (``artifacts``, ``artifact(at:)``, ``latest(name:)``),
+/// which costs a lock and no I/O. Scans and hashing run on a thread pool the server owns (one thread:
+/// scans are serialised by construction), never on an event loop, so publishing a large artifact never
+/// stalls a download. Scan requests that arrive while one runs coalesce into a single follow-up scan.
+/// A scan swaps in its result only when it is complete, so `latest` keeps naming the previous version
+/// until the new one is verified.
 public final class ArtifactCatalog: Sendable {
     /// The real path of the served folder.
     public let root: String
-    private let logger: Logger
-    private let state = Mutex(State())
+    /// After this long without a scan, reading `latest`, `/sites` or a missing artifact kicks one off.
+    public static let staleAfter: Duration = .seconds(1)
 
-    /// What a scan needs from a manifest, kept per path and identity so rescans only `stat` unchanged ones.
-    private struct ManifestSummary: Sendable {
-        var identity: FileIdentity
-        var name: String
-        var file: String
-        var sha256: String
-        var size: Int64
+    private let threadPool: NIOThreadPool
+    private let state: Mutex<State>
+    private let scanner: Mutex<CatalogScanner>
+    private let stopping = Atomic<Bool>(false)
+
+    private struct State: ~Copyable {
+        var snapshot = CatalogSnapshot.empty
+        var running = false
+        /// When the last scan finished (nil before the first).
+        var finishedAt: ContinuousClock.Instant?
+        /// Called when the scan now running finishes.
+        var waitingForCurrent: [@Sendable () -> Void] = []
+        /// Asked for after the running scan started (it may have missed their change): they need the next one.
+        var waitingForNext: [@Sendable () -> Void] = []
+        var nextRequested = false
+        var stopped = false
     }
 
-    private struct State: Sendable {
-        var artifacts: [Artifact] = []
-        var lastScan: ContinuousClock.Instant?
-        var digests: [FileIdentity: String] = [:]
-        var manifests: [String: ManifestSummary] = [:]
-        var warned: Set<String> = []
-    }
-
-    /// A catalog over `root` (already resolved with `realpath`); call ``refresh(force:)`` to scan.
-    public init(root: String, logger: Logger) {
+    /// A catalog over `root` (already resolved with `realpath`) whose scans run on `threadPool` (started
+    /// by the caller). It is empty until the first scan: `await` ``refresh()`` once before serving.
+    /// `beforeHashing` is called on the scanner thread with each archive path about to be hashed.
+    public init(root: String, logger: Logger, threadPool: NIOThreadPool, beforeHashing: (@Sendable (String) -> Void)? = nil) {
         self.root = root
-        self.logger = logger
+        self.threadPool = threadPool
+        self.state = Mutex(State())
+        self.scanner = Mutex(CatalogScanner(root: root, logger: logger, beforeHashing: beforeHashing))
     }
+
+    // MARK: - Reading the current state
 
     /// Every artifact, sorted by name then newest first.
-    public var artifacts: [Artifact] { state.withLock { $0.artifacts } }
+    public var artifacts: [Artifact] { snapshot.artifacts }
 
-    /// The artifact named `name` with digest `sha256`.
-    /// Looks in the last scan first, so hot artifact URLs cost no directory walk; a miss rescans (at most once a second).
-    public func artifact(name: String, sha256: String) -> Artifact? {
-        let digest = sha256.lowercased()
-        func lookup() -> Artifact? { state.withLock { $0.artifacts.first { $0.name == name && $0.sha256 == digest } } }
-        if let hit = lookup() { return hit }
-        // Just published into the store? Then do not wait out the one-second throttle.
-        let storeManifest = "\(root)/sites/\(name)/\(digest)/\(Manifest.fileName)"
-        let published = SiteName.isValid(name) && ArtifactAddress.isSHA256Hex(digest) && FileIdentity.ofLink(path: storeManifest)?.isRegularFile == true
-        refresh(minimumInterval: published ? .zero : .seconds(1))
-        return lookup()
+    /// The verified artifact at `address`, from the current state (no I/O, no scan).
+    public func artifact(at address: ArtifactAddress) -> Artifact? { snapshot.artifact(at: address) }
+
+    /// The newest verified version of `name` from the current state.
+    public func latest(name: String) -> Artifact? { snapshot.versions(of: name).first }
+
+    /// The state request handlers read.
+    var snapshot: CatalogSnapshot { state.withLock { $0.snapshot } }
+
+    /// Whether a version of the store at `address` was published but is not (yet) in the current state:
+    /// its `manifest.json` is on disk (one `lstat`) and is not one the last scan refused.
+    func hasUnscannedStoreVersion(_ address: ArtifactAddress) -> Bool {
+        let manifestPath = address.versionFolder(in: root) + "/" + ArtifactAddress.manifestFile
+        guard let identity = FileIdentity.ofLink(path: manifestPath), identity.isRegularFile else { return false }
+        guard let refused = snapshot.refused[manifestPath] else { return true }
+        return !refused.hasSameContent(as: identity)
     }
 
-    /// The newest artifact of `name` (by archive modification time).
-    public func latest(name: String) -> Artifact? {
-        refresh()
-        return state.withLock { $0.artifacts.first { $0.name == name } }
+    // MARK: - Scanning
+
+    /// Scans now (or right after the scan in progress) and returns when a scan that started after this
+    /// call has finished.
+    public func refresh() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            requestScan { continuation.resume() }
+        }
     }
 
-    /// Rescans when the last scan is older than `minimumInterval` (or always with `force`).
-    public func refresh(force: Bool = false, minimumInterval: Duration = .seconds(1)) {
+    /// Starts a scan unless one ran within ``staleAfter`` or is running; returns at once.
+    func refreshIfStale() {
         let now = ContinuousClock.now
-        let due = state.withLock { state -> Bool in
-            if !force, let last = state.lastScan, now - last < minimumInterval { return false }
-            state.lastScan = now
+        let start = state.withLock { state -> Bool in
+            guard !state.running else { return false }
+            if let finished = state.finishedAt, now - finished < Self.staleAfter { return false }
+            state.running = true
             return true
         }
-        guard due else { return }
-        let (known, knownManifests) = state.withLock { ($0.digests, $0.manifests) }
-        var digests: [FileIdentity: String] = [:]
-        var summaries: [String: ManifestSummary] = [:]
-        var found: [Artifact] = []
-        var manifests: [String] = []
-        collectManifests(in: root, depth: 0, into: &manifests)
-        for manifestPath in manifests {
-            guard let manifestIdentity = FileIdentity.ofLink(path: manifestPath) else { continue }
-            var summary = knownManifests[manifestPath]
-            if summary?.identity != manifestIdentity {
-                summary = loadSummary(manifestPath: manifestPath, identity: manifestIdentity)
+        if start { submitScan() }
+    }
+
+    /// Asks for a scan that starts after this call; `whenDone` (if any) is called once it finished, on the
+    /// scanner thread (or at once, on this thread, after ``stop()``). Returns at once.
+    func requestScan(whenDone: (@Sendable () -> Void)? = nil) {
+        enum Next { case start, wait, callNow }
+        let next = state.withLock { state -> Next in
+            if state.stopped { return .callNow }
+            if state.running {
+                state.nextRequested = true
+                if let whenDone { state.waitingForNext.append(whenDone) }
+                return .wait
             }
-            guard let summary else { continue }
-            summaries[manifestPath] = summary
-            if let artifact = loadArtifact(manifestPath: manifestPath, summary: summary, known: known, digests: &digests) {
-                found.append(artifact)
-            }
+            state.running = true
+            if let whenDone { state.waitingForCurrent.append(whenDone) }
+            return .start
         }
-        found.sort { a, b in
-            if a.name != b.name { return a.name < b.name }
-            if a.identity.modifiedNanoseconds != b.identity.modifiedNanoseconds {
-                return a.identity.modifiedNanoseconds > b.identity.modifiedNanoseconds
-            }
-            return a.sha256 < b.sha256
-        }
-        // The same archive can be reachable twice (dist/ and a store); keep one entry per name and digest.
-        var seen = Set<String>()
-        found = found.filter { seen.insert("\($0.name)/\($0.sha256)").inserted }
-        state.withLock {
-            $0.artifacts = found
-            $0.digests = digests
-            $0.manifests = summaries
+        switch next {
+        case .start: submitScan()
+        case .wait: break
+        case .callNow: whenDone?()
         }
     }
 
-    private func warnOnce(_ key: String, _ message: String) {
-        let first = state.withLock { $0.warned.insert(key).inserted }
-        if first { logger.warning("\(message)") }
+    /// Stops scanning: a scan in progress gives up at its next file or chunk, and everyone waiting is
+    /// called. Later requests are answered from the last state.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        let waiting = state.withLock { state -> [@Sendable () -> Void] in
+            state.stopped = true
+            defer { state.waitingForCurrent = []; state.waitingForNext = [] }
+            return state.waitingForCurrent + state.waitingForNext
+        }
+        for call in waiting { call() }
     }
 
-    private func collectManifests(in folder: String, depth: Int, into result: inout [String]) {
-        guard depth <= 4, result.count < 10_000 else { return }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names.sorted() where !name.hasPrefix(".") {
-            let path = folder + "/" + name
-            guard let identity = FileIdentity.ofLink(path: path) else { continue }
-            if identity.isDirectory {
-                collectManifests(in: path, depth: depth + 1, into: &result)
-            } else if identity.isRegularFile, name == Manifest.fileName {
-                result.append(path)
+    private func submitScan() {
+        threadPool.submit { workState in
+            var snapshot: CatalogSnapshot?
+            if case .active = workState, !self.stopping.load(ordering: .relaxed) {
+                Self.lowerThreadPriority()
+                snapshot = self.scanner.withLock { scanner in
+                    scanner.scan { self.stopping.load(ordering: .relaxed) }
+                }
             }
+            self.scanFinished(with: snapshot)
         }
     }
 
-    private func loadSummary(manifestPath: String, identity: FileIdentity) -> ManifestSummary? {
-        guard let manifest = try? Manifest.load(from: manifestPath) else {
-            warnOnce(manifestPath, "skipping \(manifestPath): not a sitepack manifest")
-            return nil
+    /// Publishes a scan's result, calls whoever waited for it and starts the follow-up scan if one was asked for.
+    private func scanFinished(with snapshot: CatalogSnapshot?) {
+        let (done, again) = state.withLock { state -> ([@Sendable () -> Void], Bool) in
+            if let snapshot { state.snapshot = snapshot }
+            state.finishedAt = .now
+            var done = state.waitingForCurrent
+            state.waitingForCurrent = []
+            if state.nextRequested, !state.stopped {
+                state.waitingForCurrent = state.waitingForNext
+                state.waitingForNext = []
+                state.nextRequested = false
+                return (done, true)
+            }
+            done += state.waitingForNext
+            state.waitingForNext = []
+            state.nextRequested = false
+            state.running = false
+            return (done, false)
         }
-        return ManifestSummary(identity: identity, name: manifest.name, file: manifest.archive.file,
-                               sha256: manifest.archive.sha256.lowercased(), size: manifest.archive.size)
+        for call in done { call() }
+        if again { submitScan() }
     }
 
-    private func loadArtifact(manifestPath: String, summary: ManifestSummary, known: [FileIdentity: String],
-                              digests: inout [FileIdentity: String]) -> Artifact? {
-        let folder = String(manifestPath.dropLast(Manifest.fileName.count + 1))
-        let file = summary.file
-        guard SiteName.isValid(summary.name), SiteName.isValid(file), file.hasSuffix(".tar.gz") else {
-            warnOnce(manifestPath, "skipping \(manifestPath): name \(summary.name) or file \(file) cannot appear in a URL")
-            return nil
-        }
-        let archivePath = folder + "/" + file
-        guard let identity = FileIdentity.ofLink(path: archivePath), identity.isRegularFile else {
-            warnOnce(manifestPath + "#missing", "skipping \(manifestPath): \(archivePath) is missing or not a regular file")
-            return nil
-        }
-        let digest: String
-        if let cached = known[identity] ?? digests[identity] {
-            digest = cached
-        } else {
-            guard let computed = Self.sha256(of: archivePath) else { return nil }
-            digest = computed
-        }
-        digests[identity] = digest
-        guard digest == summary.sha256, identity.size == summary.size else {
-            warnOnce(manifestPath + "#\(digest)", "skipping \(archivePath): its sha256 \(digest) (\(identity.size) bytes) does not match \(manifestPath); rebuild it")
-            return nil
-        }
-        // In a store (sites/<name>/<sha256>/) the folder name must agree with the content.
-        let parts = folder.split(separator: "/")
-        if parts.count >= 3, parts[parts.count - 3] == "sites", ArtifactAddress.isSHA256Hex(String(parts[parts.count - 1])),
-           parts[parts.count - 1].lowercased() != digest {
-            warnOnce(manifestPath + "#folder", "skipping \(archivePath): it lives in folder \(parts[parts.count - 1]) but its sha256 is \(digest)")
-            return nil
-        }
-        let checksumPath = archivePath + ".sha256"
-        let hasChecksum = FileIdentity.ofLink(path: checksumPath)?.isRegularFile ?? false
-        return Artifact(name: summary.name, sha256: digest, size: identity.size, archivePath: archivePath,
-                        manifestPath: manifestPath, checksumPath: hasChecksum ? checksumPath : nil, identity: identity)
+    /// The scanner thread yields to the event loops: hashing a large artifact on a busy two-core machine
+    /// should take its time rather than theirs. (On Linux the nice value is per thread; `who` 0 is this one.)
+    private static func lowerThreadPriority() {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
     }
 
     /// SHA-256 of a file in hex, or nil if it cannot be read.
-    static func sha256(of path: String) -> String? {
-        guard let file = try? OwnedFileDescriptor(path: path, flags: O_RDONLY) else { return nil }
-        var hasher = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            guard let count = try? file.read(into: buffer) else { return nil }
-            if count == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-        return hasher.finalize().hex
-    }
+    static func sha256(of path: String) -> String? { CatalogScanner.sha256(of: path) }
 }

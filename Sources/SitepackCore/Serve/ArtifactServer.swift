@@ -14,7 +14,7 @@ import Glibc
 /// port (read it back from ``port``, so tests can bind port 0); ``run()`` serves until the service group
 /// shuts down gracefully, then stops accepting, lets in-flight responses finish within the grace period
 /// and returns. One SwiftNIO event loop per core, one channel handler per connection, no concurrency hop
-/// per request.
+/// per request; catalog scans and hashing run on one scanner thread of the server's own, never on a loop.
 public final class ArtifactServer: Service, Sendable {
     /// The port actually bound.
     public let port: Int
@@ -32,6 +32,7 @@ public final class ArtifactServer: Service, Sendable {
     private let connections: Mutex<Connections>
     private let loops: LoopContexts
     private let executableHandle: NIOFileHandle?
+    private let scannerPool: NIOThreadPool
 
     private struct Connections: Sendable {
         var open: [ObjectIdentifier: any Channel] = [:]
@@ -54,14 +55,16 @@ public final class ArtifactServer: Service, Sendable {
             throw SitepackError(.serveRoot, "cannot serve \(configuration.root): it is not a folder")
         }
         raiseOpenFileLimit()
-        let catalog = ArtifactCatalog(root: root, logger: logger)
-        catalog.refresh(force: true)
+        let scannerPool = NIOThreadPool(numberOfThreads: 1)
+        scannerPool.start()
+        let catalog = ArtifactCatalog(root: root, logger: logger, threadPool: scannerPool, beforeHashing: configuration.beforeHashing)
+        await catalog.refresh()
         let executable = configuration.executablePath.flatMap(openExecutable)
         let threads = configuration.threads ?? System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for loop in group.makeIterator() {
-            contexts[ObjectIdentifier(loop)] = LoopContext(cacheBytes: configuration.smallFileCacheBytes / max(1, threads),
+            contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop, cacheBytes: configuration.smallFileCacheBytes / max(1, threads),
                                                            accessLog: configuration.accessLog)
         }
         let sweepInterval = TimeAmount.milliseconds(min(250, max(10, Int64(TimeAmount(configuration.headerTimeout).nanoseconds / 4_000_000))))
@@ -90,16 +93,19 @@ public final class ArtifactServer: Service, Sendable {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {
             try? await group.shutdownGracefully()
+            catalog.stop()
+            try? await scannerPool.shutdownGracefully()
             try? executable?.handle.close()
             throw SitepackError(.serveBind, "cannot listen on \(configuration.host):\(configuration.port): \(error) (choose another --port or --host)")
         }
         let port = channel.localAddress?.port ?? configuration.port
         let origin = Self.origin(advertise: configuration.advertise, host: configuration.host, port: port)
         let responder = Responder(folder: ServedFolder(root: root), catalog: catalog, metrics: metrics, origin: origin,
-                                  smallFileLimit: configuration.smallFileLimit, executable: executable)
+                                  smallFileLimit: configuration.smallFileLimit,
+                                  publishedVersionWait: TimeAmount(configuration.publishedVersionWait), executable: executable)
         let server = ArtifactServer(configuration: configuration, logger: logger, group: group, channel: channel, port: port,
                                     origin: origin, catalog: catalog, metrics: metrics, loops: LoopContexts(byLoop: contexts),
-                                    responder: responder, executableHandle: executable?.handle)
+                                    responder: responder, executableHandle: executable?.handle, scannerPool: scannerPool)
         box.server = server
         return server
     }
@@ -108,7 +114,7 @@ public final class ArtifactServer: Service, Sendable {
 
     private init(configuration: ServeConfiguration, logger: Logger, group: MultiThreadedEventLoopGroup, channel: any Channel,
                  port: Int, origin: String, catalog: ArtifactCatalog, metrics: ServerMetrics, loops: LoopContexts,
-                 responder: Responder, executableHandle: NIOFileHandle?) {
+                 responder: Responder, executableHandle: NIOFileHandle?, scannerPool: NIOThreadPool) {
         self.configuration = configuration
         self.logger = logger
         self.group = group
@@ -120,19 +126,22 @@ public final class ArtifactServer: Service, Sendable {
         self.loops = loops
         self.responder = responder
         self.executableHandle = executableHandle
+        self.scannerPool = scannerPool
         self.connections = Mutex(Connections())
     }
 
     /// The URLs agents should use, one a line: each artifact's immutable URL, its `latest` alias, and
-    /// `/content.tar.gz` when the folder is a build output.
+    /// `/content.tar.gz` when the folder is a build output (or a store, whose top level links the newest).
     public var advertisedURLs: [String] {
         var urls: [String] = []
         var named = Set<String>()
         for artifact in catalog.artifacts {
-            urls.append(origin + artifact.urlPath)
-            if named.insert(artifact.name).inserted { urls.append(origin + "/sites/\(artifact.name)/latest/content.tar.gz") }
+            urls.append(origin + artifact.address.urlPath())
+            if named.insert(artifact.name).inserted { urls.append(origin + ArtifactAddress.latestPath(name: artifact.name)) }
         }
-        if FileIdentity.of(path: catalog.root + "/content.tar.gz")?.isRegularFile == true { urls.append(origin + "/content.tar.gz") }
+        if FileIdentity.of(path: catalog.root + "/" + ArtifactAddress.archiveFile)?.isRegularFile == true {
+            urls.append(origin + "/" + ArtifactAddress.archiveFile)
+        }
         return urls
     }
 
@@ -164,6 +173,9 @@ public final class ArtifactServer: Service, Sendable {
             let id = ObjectIdentifier(loop)
             try? await loop.submit { loops.byLoop[id]?.accessLog.flush() }.get()
         }
+        // Whoever still waits for a scan is answered before the loops stop; a scan in progress gives up.
+        catalog.stop()
+        try? await scannerPool.shutdownGracefully()
         try? executableHandle?.close()
         try await group.shutdownGracefully()
         logger.info("stopped")

@@ -47,6 +47,24 @@ public struct FileIdentity: Hashable, Sendable {
         return FileIdentity(info)
     }
 
+    /// The part of the identity that changes when the bytes do: the file (device, inode), its size and mtime.
+    ///
+    /// The ctime is left out on purpose. A store hard-links `DIR/content.tar.gz` to the newest version's
+    /// archive, and every link or unlink of an inode changes its ctime without touching a byte, so a
+    /// ctime-keyed digest would go stale (and a 500 MB archive be hashed again) at every publish.
+    public struct Content: Hashable, Sendable {
+        public var device: UInt64
+        public var inode: UInt64
+        public var size: Int64
+        public var modifiedNanoseconds: Int64
+    }
+
+    /// See ``Content``.
+    public var content: Content { Content(device: device, inode: inode, size: size, modifiedNanoseconds: modifiedNanoseconds) }
+
+    /// Whether `other` is the same file with the same bytes, as far as `stat` can tell (ctime aside: see ``Content``).
+    public func hasSameContent(as other: FileIdentity) -> Bool { content == other.content }
+
     /// Modification time in whole seconds (what Last-Modified can carry).
     public var modifiedSeconds: Int64 { modifiedNanoseconds / 1_000_000_000 }
 

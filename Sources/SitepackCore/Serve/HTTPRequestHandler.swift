@@ -10,7 +10,10 @@ import Glibc
 /// same buffer as a small body, so a cached 1 KiB response is one buffer and one `writev`, flushed once
 /// per read burst (pipelined requests share the flush). Large bodies follow the head as a `FileRegion`,
 /// sent with sendfile(2); while one is in flight, later requests wait in a queue and reading pauses, so
-/// a pipelining client cannot make the server open files faster than it reads them.
+/// a pipelining client cannot make the server open files faster than it reads them. The same holds
+/// while a request waits for the catalog to verify a just-published version (``Answer/afterScan(_:)``):
+/// the loop goes on serving other connections, this one resumes when the scan finished or the
+/// deadline passed, whichever comes first.
 final class HTTPRequestHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = IOData
@@ -25,6 +28,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     /// Complete requests waiting for a file body in flight to finish.
     private var waiting = CircularBuffer<(HTTPRequestHead, UInt64)>(initialCapacity: 2)
     private var fileInFlight = false
+    /// A request waits for a catalog scan; its number, so a late callback cannot resume a later wait.
+    private var catalogWait: UInt64?
+    private var catalogWaits: UInt64 = 0
     private var readPending = false
     private var inputClosed = false
     private var closing = false
@@ -52,7 +58,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            if fileInFlight || !waiting.isEmpty {
+            if isBusy || !waiting.isEmpty {
                 waiting.append((requestHead, started))
             } else {
                 respond(to: requestHead, started: started, context: context)
@@ -68,7 +74,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     /// Holds reads while a file body is in flight or unsent responses pile up (a pipelining client that
     /// does not read what it asked for), so neither open files nor buffers grow without bound.
     func read(context: ChannelHandlerContext) {
-        if fileInFlight || !context.channel.isWritable {
+        if isBusy || !context.channel.isWritable {
             readPending = true
         } else {
             context.read()
@@ -76,11 +82,20 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, readPending, !fileInFlight, !closing {
+        if context.channel.isWritable, readPending, !isBusy, !closing {
             readPending = false
             context.read()
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// A file body is in flight or a request waits for the catalog: later requests queue, reading pauses.
+    private var isBusy: Bool { fileInFlight || catalogWait != nil }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        catalogWait = nil
+        context.fireChannelInactive()
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {
@@ -90,9 +105,39 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         }
     }
 
-    private func respond(to requestHead: HTTPRequestHead, started: UInt64, context: ChannelHandlerContext) {
+    private func respond(to requestHead: HTTPRequestHead, started: UInt64, context: ChannelHandlerContext, waited: CatalogWait? = nil) {
         state.requestStarted()
-        let reply = responder.respond(to: requestHead, loop: loop, allocator: context.channel.allocator)
+        switch responder.respond(to: requestHead, loop: loop, allocator: context.channel.allocator, waited: waited) {
+        case .reply(let reply):
+            send(reply, to: requestHead, started: started, context: context)
+        case .afterScan(let scanned):
+            waitForCatalog(scanned, requestHead: requestHead, started: started, context: context)
+        }
+    }
+
+    /// Holds the request until the catalog's scan finished or ``Responder/publishedVersionWait`` passed,
+    /// then asks the responder again. Responses already written go out now.
+    private func waitForCatalog(_ scanned: EventLoopFuture<Void>, requestHead: HTTPRequestHead, started: UInt64,
+                                context: ChannelHandlerContext) {
+        catalogWaits += 1
+        let number = catalogWaits
+        catalogWait = number
+        flushIfNeeded(context: context)
+        let resume = { (outcome: CatalogWait) in
+            guard self.catalogWait == number else { return }
+            self.catalogWait = nil
+            guard !self.closing else { return }
+            self.respond(to: requestHead, started: started, context: context, waited: outcome)
+            self.drainWaiting(context: context)
+        }
+        let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: responder.publishedVersionWait) { resume(.timedOut) }
+        scanned.assumeIsolated().whenComplete { _ in
+            deadline.cancel()
+            resume(.scanned)
+        }
+    }
+
+    private func send(_ reply: Reply, to requestHead: HTTPRequestHead, started: UInt64, context: ChannelHandlerContext) {
         let keepAlive = requestHead.isKeepAlive && !state.shuttingDown && !inputClosed
             && (requestHead.method == .GET || requestHead.method == .HEAD)
         var bodyBytes = 0
@@ -159,11 +204,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     }
 
     private func drainWaiting(context: ChannelHandlerContext) {
-        while !fileInFlight, !closing, let (next, started) = waiting.popFirst() {
+        while !isBusy, !closing, let (next, started) = waiting.popFirst() {
             respond(to: next, started: started, context: context)
         }
         flushIfNeeded(context: context)
-        if !fileInFlight, !closing {
+        if !isBusy, !closing {
             if inputClosed && waiting.isEmpty {
                 closeAfterFlush(context: context)
             } else if readPending, context.channel.isWritable {
@@ -185,14 +230,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
-            if !fileInFlight && waiting.isEmpty { closeAfterFlush(context: context) }
+            if !isBusy && waiting.isEmpty { closeAfterFlush(context: context) }
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError, !fileInFlight, !closing else {
+        guard let parserError = error as? HTTPParserError, !isBusy, !closing else {
             context.close(promise: nil)
             return
         }

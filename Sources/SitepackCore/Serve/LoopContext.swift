@@ -6,6 +6,8 @@ import Glibc
 /// State that belongs to one event loop and is only touched on it: the small-file cache, the
 /// rendered `Date` header and the access log buffer. No locks, because no other thread sees it.
 final class LoopContext {
+    /// The loop this state belongs to (promises for work finished elsewhere are made on it).
+    let eventLoop: any EventLoop
     let cache: SmallFileCache
     let accessLog: AccessLogBuffer
     /// Open connections on this loop, for the timeout sweep.
@@ -13,7 +15,8 @@ final class LoopContext {
     private var dateSecond: Int = -1
     private var dateText = ""
 
-    init(cacheBytes: Int, accessLog: AccessLogFormat) {
+    init(eventLoop: any EventLoop, cacheBytes: Int, accessLog: AccessLogFormat) {
+        self.eventLoop = eventLoop
         cache = SmallFileCache(limitBytes: cacheBytes)
         self.accessLog = AccessLogBuffer(format: accessLog)
     }

@@ -33,6 +33,11 @@ public struct ServeConfiguration: Sendable {
     public var smallFileCacheBytes: Int
     /// The executable served at `/bin/sitepack` (`/proc/self/exe`); `nil` turns the route off.
     public var executablePath: String?
+    /// How long the first request for a store version published since the last scan may wait for the
+    /// scan that verifies it (hashing a large archive takes a while) before it is answered `503`.
+    public var publishedVersionWait: Duration = .seconds(20)
+    /// Called on the scanner thread with each archive path about to be hashed (tests hold a scan there).
+    var beforeHashing: (@Sendable (String) -> Void)?
 
     /// Creates a configuration with the documented defaults.
     public init(root: String = "dist", host: String = "0.0.0.0", port: Int = 9000, advertise: String? = nil,

@@ -85,3 +85,12 @@ struct ServedFolder: Sendable {
         return ok ? buffer : nil
     }
 }
+
+extension ServedFolder {
+    /// Opens an absolute path the catalog found under the root, with the same containment check.
+    func openAbsolute(_ path: String) -> Lookup {
+        let prefix = root == "/" ? "/" : root + "/"
+        guard path.hasPrefix(prefix) else { return .notFound }
+        return open(String(path.dropFirst(prefix.count)))
+    }
+}
