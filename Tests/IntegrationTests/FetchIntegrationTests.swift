@@ -284,7 +284,7 @@ import Testing
             #expect((try FileManager.default.attributesOfItem(atPath: "\(sandbox)/tool.sh"))[.posixPermissions] as? Int == 0o755)
             #expect(try String(contentsOfFile: "\(sandbox)/notes.txt", encoding: .utf8).hasPrefix("plain gzip content\n"))
             #expect(FileManager.default.fileExists(atPath: "\(sandbox)/keep/blocked.tar.gz"))
-            // blocked.tar.gz holds the same site/ entries: extracting it too would have failed (strict mode never overwrites).
+            // blocked.tar.gz holds site/ too; with extract: false it is only copied, so site/ stays benign.tar.gz's.
         }
         let marathon = "\(task)/app.json"
         try Data(#"{"id":"/x","cmd":"true","fetch":[{"uri":"\#(corpus.url("tool.sh"))","extract":true}]}"#.utf8).write(to: URL(fileURLWithPath: marathon))

@@ -7,8 +7,10 @@ import Crypto
 import Foundation
 
 /// The fetcher cache Mesos's docs list as never built: content-keyed (by sha256 when the digest is
-/// known, else by the URI), size-bounded LRU, and safe for concurrent processes — a per-key `flock`
-/// makes a second process wait for the first one's download and then reuse it.
+/// known — `--sha256` or a content-addressed URL — else by the URI, as Mesos does), size-bounded LRU,
+/// and safe for concurrent processes — a per-key `flock` makes a second process wait for the first
+/// one's download and then reuse it. An object keyed by its digest is hashed again on every hit, so
+/// it is never served stale or damaged; a URI-keyed object is whatever the URI answered first.
 ///
 /// Layout: `DIR/objects/<key>` (the bytes), `DIR/objects/<key>.sha256` (their digest), `DIR/locks/<key>`
 /// (lock files), `DIR/.lock` (held while evicting). Recency is the object's mtime, touched on use.
@@ -72,7 +74,9 @@ public final class FetchCache {
 
     /// Returns the object for `key`, calling `fill(temporaryPath)` to download it (returning its sha256)
     /// when it is missing. Concurrent callers with the same key wait on the lock; one downloads.
-    public func entry(key: String, fill: (String) throws -> String) throws -> Lease {
+    /// With `verifying`, a cached object is hashed again and used only if it has that digest; one that
+    /// does not (a damaged file) is dropped and downloaded again.
+    public func entry(key: String, verifying expected: String? = nil, fill: (String) throws -> String) throws -> Lease {
         let lockPath = "\(directory)/locks/\(key)"
         let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard lockFD >= 0 else {
@@ -85,11 +89,16 @@ public final class FetchCache {
             }
         }
         let objectPath = "\(directory)/objects/\(key)"
-        if access(objectPath, F_OK) == 0, let digest = try? String(contentsOfFile: objectPath + ".sha256", encoding: .utf8) {
-            utimensat(AT_FDCWD, objectPath, nil, 0)  // most recently used
-            flock(lockFD, LOCK_SH)
-            return Lease(path: objectPath, sha256: digest.trimmingCharacters(in: .whitespacesAndNewlines),
-                         size: Self.size(of: objectPath), hit: true, lockFD: lockFD)
+        if access(objectPath, F_OK) == 0, let recorded = try? String(contentsOfFile: objectPath + ".sha256", encoding: .utf8) {
+            let digest = recorded.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let expected, digest != expected.lowercased() || (try? Self.sha256(of: objectPath)) != expected.lowercased() {
+                unlink(objectPath)
+                unlink(objectPath + ".sha256")
+            } else {
+                utimensat(AT_FDCWD, objectPath, nil, 0)  // most recently used
+                flock(lockFD, LOCK_SH)
+                return Lease(path: objectPath, sha256: digest, size: Self.size(of: objectPath), hit: true, lockFD: lockFD)
+            }
         }
         let temporary = "\(directory)/objects/.\(key).tmp-\(getpid())"
         TemporaryFiles.shared.register(temporary)
@@ -117,6 +126,20 @@ public final class FetchCache {
         let lease = Lease(path: objectPath, sha256: digest, size: Self.size(of: objectPath), hit: false, lockFD: lockFD)
         evict(keeping: key)
         return lease
+    }
+
+    /// The sha256 of a file's bytes.
+    static func sha256(of path: String) throws -> String {
+        let fd = try OwnedFileDescriptor(path: path, flags: O_RDONLY)
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let got = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
+            if got == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+        }
+        try fd.close()
+        return hasher.finalize().hex
     }
 
     private static func size(of path: String) -> Int64 {

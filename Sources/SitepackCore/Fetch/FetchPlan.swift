@@ -57,6 +57,10 @@ public struct FetchPlan: Sendable, Equatable {
     public var action: FetchAction
     /// Warnings to show the user (query strings, not-an-archive).
     public var warnings: [String]
+    /// The site and digest when the source's path ends in `/sites/<name>/<sha256>/content.tar.gz`
+    /// (read by ``ArtifactAddress/parse(urlPath:)``): such bytes can only ever have that digest, so
+    /// the fetcher verifies them against it and keys the cache by it.
+    public var contentAddress: ArtifactAddress?
 
     /// The suffixes Mesos hands to libarchive (fetcher.cpp, case-sensitive `endsWith`).
     public static let archiveSuffixes = [".tar", ".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".zip"]
@@ -74,6 +78,7 @@ public struct FetchPlan: Sendable, Equatable {
         }
         self.destinationName = name
         self.source = try Self.source(of: uri.value)
+        self.contentAddress = ArtifactAddress.parse(urlPath: Self.path(of: source))
         // With the cache, Mesos tests the suffix of the cache file, whose name always comes from the URI
         // (`c<serial>-<basename>`), never from output_file (fetcher.cpp F:378, FP:955-992).
         let suffixName = uri.cache ? try Self.basename(uri.value) : name
@@ -116,6 +121,21 @@ public struct FetchPlan: Sendable, Equatable {
             return String(path)
         }
         return pathBasename(uri)
+    }
+
+    /// The path a source names: for http(s), from the `/` after the authority up to any `?` or `#`
+    /// (empty when there is none); for a local file, its path.
+    static func path(of source: FetchSource) -> String {
+        switch source {
+        case .local(let path):
+            return path
+        case .http(let url):
+            guard let scheme = url.range(of: "://") else { return "" }
+            let rest = url[scheme.upperBound...]
+            guard let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }), rest[end] == "/" else { return "" }
+            let path = rest[end...]
+            return String(path[..<(path.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? path.endIndex)])
+        }
     }
 
     /// stout's `Path::basename`: "." for "", "/" for all-slashes, trailing slashes ignored.
@@ -175,4 +195,6 @@ extension SitepackError.Code {
     public static let fetchHTTPStatus = SitepackError.Code("fetch.http-status")
     /// The transfer failed (after retries).
     public static let fetchTransport = SitepackError.Code("fetch.transport")
+    /// `--sha256` contradicts the digest a content-addressed URL carries (a usage error).
+    public static let fetchDigestConflict = SitepackError.Code("fetch.digest-conflict", exitStatus: SitepackError.ExitStatus.usage)
 }

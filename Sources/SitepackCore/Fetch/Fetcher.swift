@@ -15,7 +15,8 @@ public struct FetchOptions: Sendable {
     public var mode: ExtractionMode = .strict
     /// Strict-mode limits.
     public var limits = ExtractionLimits()
-    /// The expected sha256 of the (single) URI's bytes.
+    /// The expected sha256 of the (single) URI's bytes. A content-addressed URI carries its own
+    /// (``FetchPlan/contentAddress``); this one must then agree with it.
     public var sha256: String?
     /// Cache every URI (as `cache: true`), in addition to URIs that ask for it.
     public var cacheAll = false
@@ -58,14 +59,19 @@ public struct FetchResult: Sendable, Codable, Equatable {
     public var seconds: Double
     /// `hit`, `miss`, or nil when the cache was not used.
     public var cache: String?
+    /// What the cache entry is keyed by: `sha256` (the digest, from `--sha256` or a content-addressed
+    /// URL: never stale) or `uri` (Mesos's key: whatever the URI answered first); nil without the cache.
+    public var cacheKey: String?
+    /// Whether the bytes were checked against a known digest (`--sha256` or the URL's own) before use.
+    public var verified: Bool
     /// Entries whose setuid/setgid/sticky bits were dropped.
     public var defused: [String]
     /// Warnings shown.
     public var warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case uri, path, action, files, bytes, sha256, seconds, cache, defused, warnings
-        case extractedBytes = "extracted_bytes"
+        case uri, path, action, files, bytes, sha256, seconds, cache, verified, defused, warnings
+        case extractedBytes = "extracted_bytes", cacheKey = "cache_key"
     }
 }
 
@@ -91,34 +97,34 @@ public struct Fetcher: Sendable {
     public func fetch(_ uri: FetchURI) throws -> FetchResult {
         let started = ProgressReporter.now()
         let plan = try FetchPlan(uri, mode: options.mode)
+        let expected = try expectedDigest(for: plan)
         for warning in plan.warnings { logger.warning("\(warning)") }
-        if let expected = options.sha256, !ArtifactAddress.isSHA256Hex(expected) {
-            throw SitepackError(.invalidInput, "--sha256 '\(expected)' is not a sha256 digest (64 hex digits)")
-        }
         let sandbox = options.sandbox
         try Self.makeFolder(sandbox)
         let destination = "\(sandbox)/\(plan.destinationName)"
         var result = FetchResult(uri: uri.value, path: destination, action: plan.action, files: 1, bytes: 0, extractedBytes: 0,
-                                 sha256: "", seconds: 0, cache: nil, defused: [], warnings: plan.warnings)
+                                 sha256: "", seconds: 0, cache: nil, cacheKey: nil, verified: expected != nil,
+                                 defused: [], warnings: plan.warnings)
 
         if uri.cache || options.cacheAll {
             let cache = try FetchCache(directory: options.cacheDirectory, capacity: options.cacheSize)
-            let key = FetchCache.key(uri: uri.value, sha256: options.sha256)
-            let lease = try cache.entry(key: key) { temporary in
+            let key = FetchCache.key(uri: uri.value, sha256: expected)
+            result.cacheKey = expected == nil ? "uri" : "sha256"
+            let lease = try cache.entry(key: key, verifying: expected) { temporary in
                 let fd = try OwnedFileDescriptor(path: temporary, flags: O_RDWR | O_CREAT | O_TRUNC)
                 let (digest, _) = try obtain(plan, into: fd)
                 try fd.close()
                 // Never store bytes under a digest they do not have.
-                if let expected = options.sha256, expected.lowercased() != digest {
-                    throw Self.mismatch(uri: uri.value, expected: expected, actual: digest)
+                if let expected, expected != digest {
+                    throw Self.mismatch(plan, expected: expected, actual: digest, cached: true)
                 }
                 return digest
             }
             result.cache = lease.hit ? "hit" : "miss"
             result.sha256 = lease.sha256
             result.bytes = lease.size
-            if let expected = options.sha256, expected.lowercased() != lease.sha256 {
-                throw Self.mismatch(uri: uri.value, expected: expected, actual: lease.sha256)
+            if let expected, expected != lease.sha256 {
+                throw Self.mismatch(plan, expected: expected, actual: lease.sha256, cached: true)
             }
             // As Mesos: archives are extracted straight from the cache file and not copied into the sandbox.
             try apply(plan, file: lease.path, destination: destination, moveIntoPlace: false, result: &result)
@@ -129,7 +135,7 @@ public struct Fetcher: Sendable {
                 unlink(temporary)
                 TemporaryFiles.shared.unregister(temporary)
             }
-            if streamsExtraction(plan) {
+            if streamsExtraction(plan, expected: expected) {
                 let (digest, size, summary) = try downloadWhileExtracting(plan, temporary: temporary)
                 result.sha256 = digest
                 result.bytes = size
@@ -141,8 +147,8 @@ public struct Fetcher: Sendable {
                 try fd.close()
                 result.sha256 = digest
                 result.bytes = size
-                if let expected = options.sha256, expected.lowercased() != digest {
-                    throw Self.mismatch(uri: uri.value, expected: expected, actual: digest)
+                if let expected, expected != digest {
+                    throw Self.mismatch(plan, expected: expected, actual: digest, cached: false)
                 }
                 try apply(plan, file: temporary, destination: destination, moveIntoPlace: true, result: &result)
             }
@@ -151,8 +157,30 @@ public struct Fetcher: Sendable {
         return result
     }
 
-    private static func mismatch(uri: String, expected: String, actual: String) -> SitepackError {
-        SitepackError(.integrity, "sha256 mismatch for \(uri): expected \(expected.lowercased()), got \(actual); nothing was extracted and the download was removed. Check the URL, or the digest (sitepack build prints it)")
+    /// The digest the plan's bytes must have: the one a content-addressed URI carries, else
+    /// ``FetchOptions/sha256``; nil when neither says. Refuses a `--sha256` that is not a digest, or
+    /// that contradicts the URI's own (a usage error: one of the two names the wrong artifact).
+    public func expectedDigest(for plan: FetchPlan) throws -> String? {
+        var given: String?
+        if let text = options.sha256 {
+            guard ArtifactAddress.isSHA256Hex(text) else {
+                throw SitepackError(.invalidInput, "--sha256 '\(text)' is not a sha256 digest (64 hex digits)")
+            }
+            given = text.lowercased()
+        }
+        guard let address = plan.contentAddress else { return given }
+        if let given, given != address.sha256 {
+            throw SitepackError(.fetchDigestConflict, "--sha256 \(given) contradicts \(plan.uri.value), whose path names the digest \(address.sha256) (a content-addressed URL is always verified against its own digest); drop --sha256, or fetch the URL of the version you mean")
+        }
+        return address.sha256
+    }
+
+    private static func mismatch(_ plan: FetchPlan, expected: String, actual: String, cached: Bool) -> SitepackError {
+        let kept = cached ? "nothing was extracted or cached" : "nothing was extracted and the download was removed"
+        if plan.contentAddress?.sha256 == expected {
+            return SitepackError(.integrity, "sha256 mismatch for \(plan.uri.value): its path names the digest \(expected), but its bytes hash to \(actual); \(kept). The server answers a content-addressed (immutable) URL with other bytes: check that it serves the store the URL came from, or publish the artifact again (sitepack publish)")
+        }
+        return SitepackError(.integrity, "sha256 mismatch for \(plan.uri.value): expected \(expected), got \(actual); \(kept). Check the URL, or the digest (sitepack build prints it)")
     }
 
     // MARK: Getting the bytes
@@ -239,9 +267,10 @@ public struct Fetcher: Sendable {
     }
 
     /// Whether to extract while downloading: strict mode, http(s), no digest to check first (with
-    /// `--sha256` nothing is extracted before the digest matched), and not zip (which needs seeking).
-    func streamsExtraction(_ plan: FetchPlan) -> Bool {
-        guard options.sha256 == nil, options.mode == .strict, plan.action == .extract,
+    /// `--sha256` or a content-addressed URL nothing is extracted before the digest matched), and not
+    /// zip (which needs seeking).
+    func streamsExtraction(_ plan: FetchPlan, expected: String?) -> Bool {
+        guard expected == nil, options.mode == .strict, plan.action == .extract,
               case .http = plan.source else { return false }
         return !plan.destinationName.hasSuffix(".zip")
     }
@@ -281,7 +310,8 @@ public struct Fetcher: Sendable {
                 formats = .tarZipCompressed
             }
             var archive = try ArchiveReader(source: source, formats: formats, displayName: name)
-            let summary = try SafeExtractor(mode: .strict).extract(from: &archive, into: options.sandbox, limits: options.limits,
+            let staging = try SandboxStaging(in: options.sandbox)
+            var summary = try SafeExtractor(mode: .strict).extract(from: &archive, into: staging.folder, limits: options.limits,
                                                                    beforeCommit: { try growing.waitUntilFinished() })
             _ = consume archive
             try reader.close()
@@ -289,6 +319,7 @@ public struct Fetcher: Sendable {
             guard case .success(let (digest, size))? = outcome.get() else {
                 throw SitepackError(.io, "the download of \(plan.uri.value) ended without a result")
             }
+            summary.topLevelNames = try staging.commit()
             return (digest, size, summary)
         } catch {
             growing.cancel()
@@ -347,7 +378,10 @@ public struct Fetcher: Sendable {
         }
     }
 
-    /// Extracts an archive file into `folder` in the configured mode.
+    /// Extracts an archive file into `folder` in the configured mode. Strict mode extracts into a
+    /// staging folder inside `folder`, then replaces each top-level entry already there (a rerun
+    /// replaces `site/` whole; a failure leaves it as it was, see ``SandboxStaging``); Mesos mode
+    /// writes straight into `folder`, overwriting file by file, as Mesos does.
     public func extractArchive(at path: String, name: String, into folder: String) throws -> ExtractionSummary {
         let fd = try OwnedFileDescriptor(path: path, flags: O_RDONLY)
         let progress = ProgressReporter(label: "extract \(name)", enabled: options.progress)
@@ -368,10 +402,19 @@ public struct Fetcher: Sendable {
             }
         }
         let extractor = try SafeExtractor(mode: options.mode)
-        let summary = try extractor.extract(from: &reader, into: folder, limits: options.limits, progress: { progress.advance(bytes: $0) })
+        guard options.mode == .strict else {
+            let summary = try extractor.extract(from: &reader, into: folder, limits: options.limits, progress: { progress.advance(bytes: $0) })
+            progress.advance(items: summary.files)
+            _ = consume reader
+            try fd.close()
+            return summary
+        }
+        let staging = try SandboxStaging(in: folder)
+        var summary = try extractor.extract(from: &reader, into: staging.folder, limits: options.limits, progress: { progress.advance(bytes: $0) })
         progress.advance(items: summary.files)
         _ = consume reader
         try fd.close()
+        summary.topLevelNames = try staging.commit()
         return summary
     }
 

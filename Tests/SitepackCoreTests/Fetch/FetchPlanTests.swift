@@ -56,6 +56,35 @@ import Testing
         #expect(try FetchPlan(FetchURI(value: uri)).action == action)
     }
 
+    /// The digest a URI carries comes from its path only (query and fragment dropped), through
+    /// ArtifactAddress, for http(s), file:// and absolute paths alike.
+    @Test func contentAddressComesFromThePath() throws {
+        let digest = String(repeating: "ab", count: 32)
+        let addressed = [
+            "http://pack:8080/sites/docs/\(digest)/content.tar.gz",
+            "https://pack/prefix/sites/docs/\(digest)/content.tar.gz",
+            "http://pack/sites/docs/\(digest)/content.tar.gz?download=1",
+            "http://pack/sites/docs/\(digest)/content.tar.gz#x",
+            "file:///srv/dist/sites/docs/\(digest)/content.tar.gz",
+            "/srv/dist/sites/docs/\(digest)/content.tar.gz",
+        ]
+        for uri in addressed {
+            let plan = try FetchPlan(FetchURI(value: uri))
+            #expect(plan.contentAddress == (try ArtifactAddress(name: "docs", sha256: digest)), "\(uri)")
+        }
+        let mutable = [
+            "http://pack/sites/docs/latest/content.tar.gz",
+            "http://pack/sites/docs/\(digest.uppercased())/content.tar.gz",
+            "http://pack/sites/docs/\(digest)/manifest.json",
+            "http://pack/docs.tar.gz",
+            "http://pack?q=/sites/docs/\(digest)/content.tar.gz",
+            "http://pack/get?f=/sites/docs/\(digest)/content.tar.gz",
+        ]
+        for uri in mutable {
+            #expect(try FetchPlan(FetchURI(value: uri)).contentAddress == nil, "\(uri)")
+        }
+    }
+
     @Test func executableWinsOverExtractAndExtractFalseCopies() throws {
         #expect(try FetchPlan(FetchURI(value: "http://h/site.tgz", executable: true)).action == .executable)
         #expect(try FetchPlan(FetchURI(value: "http://h/site.tgz", extract: false)).action == .copy)
