@@ -5,12 +5,14 @@ import SitepackCore
 extension SitepackCommand {
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Pack a site folder into a reproducible content.tar.gz (+ .sha256, manifest.json).",
+            abstract: "Pack a site folder into a reproducible content.tar.gz, kept as a new version in a store.",
             discussion: """
                 The archive holds every file under one top folder (--prefix, default "site"), sorted, with \
                 owner 0/0, modes 0644/0755 and one mtime: SOURCE_DATE_EPOCH, else the last git commit \
                 time, else the newest file. Same input and same sitepack version give the same bytes.
-                Prints "<sha256>  <path>" (sha256sum format) on stdout.
+                The version goes to DIR/sites/<name>/<sha256>/ (content.tar.gz, .sha256, manifest.json) beside \
+                every earlier one; DIR/content.tar.gz & co. are links to the newest. Rebuilding identical \
+                input changes nothing and says so. Prints "<sha256>  <path>" (sha256sum format) on stdout.
                 See docs/build.md.
                 """
         )
@@ -18,7 +20,7 @@ extension SitepackCommand {
         @Argument(help: "The site folder to pack.", completion: .directory)
         var siteDirectory: String
 
-        @Option(name: .shortAndLong, help: "Output folder.", completion: .directory)
+        @Option(name: .shortAndLong, help: "The store (output folder) the version is added to.", completion: .directory)
         var output = "dist"
 
         @Option(help: "Site name used in URLs and task ids (default: the folder's name).")
@@ -65,11 +67,17 @@ extension SitepackCommand {
             if let threads { options.threads = threads }
             TemporaryFiles.shared.removeOnInterrupt()
             let progress = ProgressReporter(label: "packing", enabled: !outputOptions.quiet)
-            let result = try await reportingErrors { try SiteBuilder(options: options).build(progress: progress) }
+            let stored = try await reportingErrors { try ArtifactStore(root: output).build(options, progress: progress) }
+            if let imported = stored.imported, !outputOptions.quiet {
+                FileHandleOutput.standardError("sitepack: moved the earlier build \(imported.address) into \(imported.folder) so its URL keeps working")
+            }
+            if stored.unchanged, !outputOptions.quiet {
+                FileHandleOutput.standardError("sitepack: unchanged: \(stored.version.address) is already in \(output); it is the newest again, nothing was written")
+            }
             if outputOptions.json {
-                try FileHandleOutput.json(BuildSummary(result))
+                try FileHandleOutput.json(BuildSummary(stored))
             } else {
-                FileHandleOutput.standardOutput("\(result.manifest.archive.sha256)  \(result.archivePath)")
+                FileHandleOutput.standardOutput("\(stored.build.manifest.archive.sha256)  \(stored.build.archivePath)")
             }
         }
     }
@@ -91,9 +99,16 @@ struct BuildSummary: Encodable {
     let compressor: String
     let level: Int
     let seconds: Double
+    let versionFolder: String
+    let urlPath: String
+    let unchanged: Bool
 
-    init(_ result: BuildResult) {
+    init(_ stored: StoredBuild) {
+        let result = stored.build
         let m = result.manifest
+        versionFolder = stored.version.folder
+        urlPath = stored.version.address.urlPath()
+        unchanged = stored.unchanged
         name = m.name
         sha256 = m.archive.sha256
         size = m.archive.size
@@ -112,6 +127,7 @@ struct BuildSummary: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case name, sha256, size, path, manifest, excluded, mtime, compressor, level, seconds
+        case unchanged, versionFolder = "version_folder", urlPath = "url_path"
         case tarSha256 = "tar_sha256", fileCount = "file_count", totalBytes = "total_bytes", mtimeSource = "mtime_source"
     }
 }

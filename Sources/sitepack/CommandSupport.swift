@@ -40,3 +40,25 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         throw ExitCode(error.code.exitStatus)
     }
 }
+
+/// A duration flag (`30s`, `500ms`, `2m`, `1h`, `7d`), parsed once by argument-parser.
+struct DurationArgument: ExpressibleByArgument, Sendable {
+    let value: Duration
+
+    init?(argument: String) {
+        guard let value = DurationText.parse(argument) else { return nil }
+        self.value = value
+    }
+
+    static var defaultCompletionKind: CompletionKind { .list(["30s", "10m", "12h", "7d"]) }
+}
+
+/// A `NAME@SHA256` flag naming one stored version.
+struct VersionArgument: ExpressibleByArgument, Sendable {
+    let address: ArtifactAddress
+
+    init?(argument: String) {
+        guard let address = try? ArtifactAddress(parsingPin: argument) else { return nil }
+        self.address = address
+    }
+}

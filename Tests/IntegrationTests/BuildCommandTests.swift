@@ -166,7 +166,7 @@ struct BuildCommandTests {
         let deadline = Date().addingTimeInterval(20)
         var sawTemporary = false
         while Date() < deadline && process.isRunning {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.join("dist"))) ?? []
+            let names = (try? FileManager.default.subpathsOfDirectory(atPath: dir.join("dist"))) ?? []
             if names.contains(where: { $0.contains(".tmp-") }) {
                 sawTemporary = true
                 break
@@ -178,7 +178,10 @@ struct BuildCommandTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         let after = try FileManager.default.contentsOfDirectory(atPath: dir.join("dist")).sorted()
-        #expect(after == ["content.tar.gz", "content.tar.gz.sha256", "manifest.json"])
+        #expect(after == ["content.tar.gz", "content.tar.gz.sha256", "manifest.json", "sites"])
+        // The interrupted version left nothing: no staging folder, no site folder of its own.
+        let stored = try FileManager.default.subpathsOfDirectory(atPath: dir.join("dist/sites"))
+        #expect(!stored.contains { $0.contains(".tmp-") || $0.hasPrefix("big") }, "\(stored)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.join("dist/content.tar.gz"))) == before)
     }
 

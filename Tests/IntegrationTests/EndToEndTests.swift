@@ -12,51 +12,6 @@ struct EndToEndTests {
     private static let sample = Subprocess.packageRoot + "/samples/hello-site"
     private static let offer = Subprocess.packageRoot + "/samples/offer.json"
 
-    /// A running child process, stopped with SIGTERM on `stop()`.
-    final class Child {
-        let process = Process()
-        let stderrPath: String
-
-        init(_ arguments: [String], in directory: String, environment: [String: String] = [:], stderrPath: String) throws {
-            self.stderrPath = stderrPath
-            FileManager.default.createFile(atPath: stderrPath, contents: nil)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle(forWritingAtPath: stderrPath)
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        }
-
-        var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-
-        /// Stops the child: SIGTERM (or SIGKILL with `kill`), then SIGKILL if it has not exited within 10 s. SIGKILL is for programs that keep the test
-        /// runner's blocked signal mask (it survives exec; sitepack reads signals through signalfd, python cannot).
-        @discardableResult
-        func stop(kill: Bool = false) -> Int32 {
-            let pid = process.processIdentifier
-            if process.isRunning { Glibc.kill(pid, kill ? SIGKILL : SIGTERM) }
-            let deadline = Date().addingTimeInterval(10)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { Glibc.kill(pid, SIGKILL) }
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-    }
-
-    /// Polls until `condition` holds or `seconds` pass.
-    private static func waitFor(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(50_000)
-        }
-        return try condition()
-    }
-
-    /// A port inside the sample offer's range (9000-10000) that nothing listens on right now.
     private static func freeOfferedPort() throws -> Int {
         let script = """
             import random, socket
@@ -85,7 +40,7 @@ struct EndToEndTests {
                                in: dir.path, stderrPath: dir.join("serve.err"))
         defer { #expect(server.stop() == 0) }
         var origin = ""
-        let started = Self.waitFor(10) {
+        let started = waitUntil(10) {
             guard let range = server.stderr.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) else { return false }
             origin = String(server.stderr[range])
             return true
@@ -128,7 +83,7 @@ struct EndToEndTests {
 
         // The HTTP health check: curl on 127.0.0.1:<port><path>, success for 200-399.
         let page = dir.join("page.html")
-        let healthy = try Self.waitFor(15) {
+        let healthy = try waitUntil(15) {
             let probe = try Subprocess.run(["curl", "-s", "-S", "-L", "-o", page, "-w", "%{http_code}", "http://127.0.0.1:\(port)/"])
             return probe.stdout == "200"
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// gitignore-style exclusion rules: `.sitepackignore` lines, `--exclude` globs and the defaults.
 ///
 /// Syntax as git documents it: `#` comments, `!` re-includes, a trailing `/` matches folders only, a
@@ -19,12 +21,40 @@ public struct IgnoreRules: Sendable {
     public static let defaultPatterns = [".git", ".hg", ".svn", ".DS_Store", "Thumbs.db", "desktop.ini",
                                          "*.swp", "*.swo", "*.swx", "*~", ".#*", "\\#*#", ".sitepackignore"]
 
+    /// The name of the per-site ignore file, read from the site root.
+    public static let fileName = ".sitepackignore"
+
     /// An empty rule set.
     public init() {}
 
-    /// Adds the lines of an ignore file (or `--exclude` values), each remembered with `origin` for the manifest.
-    public mutating func add(lines: [String], origin: String) {
-        for raw in lines {
+    /// The defaults, then the site's `.sitepackignore` (if it exists), then `--exclude` patterns.
+    /// An ignore file that exists but cannot be read or is not UTF-8, or any pattern that cannot be
+    /// parsed, is an error naming it: files it meant to exclude must never ship silently.
+    public static func forSite(_ siteDirectory: String, excludes: [String]) throws -> IgnoreRules {
+        var rules = IgnoreRules()
+        try rules.add(lines: defaultPatterns, origin: "default")
+        let path = siteDirectory + "/" + fileName
+        if FileSystem.status(path) != nil {
+            let bytes: [UInt8]
+            do {
+                bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw SitepackError(.unreadableIgnoreFile, "cannot read \(path): \(error.localizedDescription); fix its permissions, or remove it if nothing should be excluded (nothing was written)")
+            }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw SitepackError(.unreadableIgnoreFile, "\(path) is not valid UTF-8, so its patterns cannot be trusted: save it as UTF-8 (nothing was written)")
+            }
+            try rules.add(lines: text.components(separatedBy: "\n"), origin: fileName, path: path)
+        }
+        try rules.add(lines: excludes, origin: "--exclude")
+        return rules
+    }
+
+    /// Adds the lines of an ignore file (or `--exclude` values), each remembered with `origin` for the
+    /// manifest; throws on a pattern that cannot match as written (an unclosed `[` or a trailing `\`),
+    /// naming `path` (or the origin) and the line.
+    public mutating func add(lines: [String], origin: String, path: String? = nil) throws {
+        for (index, raw) in lines.enumerated() {
             var line = Substring(raw)
             if line.hasSuffix("\r") { line = line.dropLast() }
             // Trailing spaces are ignored unless escaped.
@@ -48,6 +78,10 @@ public struct IgnoreRules: Sendable {
                 anchored = true
             }
             if line.isEmpty { continue }
+            if let problem = Self.syntaxProblem(Array(line.utf8)) {
+                let place = path.map { "\($0) line \(index + 1)" } ?? "\(origin) \(raw)"
+                throw SitepackError(.invalidInput, "\(place): pattern \"\(raw)\" \(problem); fix or escape it (nothing was written)")
+            }
             rules.append(Rule(pattern: Array(line.utf8), negated: negated, directoryOnly: directoryOnly,
                               anchored: anchored, origin: "\(origin): \(raw)"))
         }
@@ -129,6 +163,25 @@ public struct IgnoreRules: Sendable {
         return si == s.count
     }
 
+    /// Why a pattern cannot be used as written, or nil: gitignore's matcher never matches an unclosed
+    /// `[` class or a pattern ending in a lone `\`, which would let the files it names ship.
+    static func syntaxProblem(_ p: [UInt8]) -> String? {
+        var i = 0
+        while i < p.count {
+            switch p[i] {
+            case 0x5c: // backslash escapes the next byte
+                if i + 1 >= p.count { return "ends in a lone backslash" }
+                i += 2
+            case 0x5b: // [
+                guard let (_, end) = matchClass(p, i, 0) else { return "has a '[' with no closing ']'" }
+                i = end
+            default:
+                i += 1
+            }
+        }
+        return nil
+    }
+
     /// Matches a `[...]` class starting at `p[start]`; returns whether `byte` matched and the index after `]`.
     private static func matchClass(_ p: [UInt8], _ start: Int, _ byte: UInt8) -> (Bool, Int)? {
         var i = start + 1
@@ -158,4 +211,9 @@ public struct IgnoreRules: Sendable {
         }
         return nil
     }
+}
+
+extension SitepackError.Code {
+    /// A `.sitepackignore` exists but cannot be read as UTF-8 text.
+    public static let unreadableIgnoreFile = SitepackError.Code("build.unreadable-ignore-file")
 }

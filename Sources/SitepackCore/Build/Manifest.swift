@@ -154,7 +154,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     /// The file name a build writes the manifest to.
-    public static let fileName = "manifest.json"
+    public static let fileName = ArtifactAddress.manifestFile
 
     /// Reads and decodes a manifest, with an error naming the file.
     public static func load(from path: String) throws -> Manifest {

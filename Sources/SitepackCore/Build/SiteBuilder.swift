@@ -24,7 +24,7 @@ public struct BuildResult: Sendable {
 /// every core. Nothing in the output folder changes unless the whole build succeeds.
 public struct SiteBuilder {
     /// The archive's file name.
-    public static let archiveName = "content.tar.gz"
+    public static let archiveName = ArtifactAddress.archiveFile
 
     private let options: BuildOptions
 
@@ -33,23 +33,18 @@ public struct SiteBuilder {
         self.options = options
     }
 
-    /// Runs the build, reporting progress to `progress` when given.
-    public func build(progress: ProgressReporter? = nil) throws -> BuildResult {
+    /// Runs the build, writing the three files into `directory` (default: the output folder) and
+    /// reporting progress to `progress` when given. The output folder is left out of the site either way.
+    public func build(into directory: String? = nil, progress: ProgressReporter? = nil) throws -> BuildResult {
         let started = Date()
         guard (1...9).contains(options.level) else {
             throw SitepackError(.invalidInput, "--level \(options.level) is out of range: use 1 (fastest) to 9 (smallest)")
         }
-        let name = try Self.validatedName(options.name ?? defaultName())
+        let name = try resolvedName()
         try Self.validatePrefix(options.prefix)
 
         let outputDirectory = absolute(options.outputDirectory)
-        var rules = IgnoreRules()
-        rules.add(lines: IgnoreRules.defaultPatterns, origin: "default")
-        let ignoreFile = options.siteDirectory + "/.sitepackignore"
-        if let text = try? String(contentsOfFile: ignoreFile, encoding: .utf8) {
-            rules.add(lines: text.components(separatedBy: "\n"), origin: ".sitepackignore")
-        }
-        rules.add(lines: options.excludes, origin: "--exclude")
+        let rules = try IgnoreRules.forSite(options.siteDirectory, excludes: options.excludes)
         var scanner = SiteScanner(root: options.siteDirectory, prefix: options.prefix, rules: rules,
                                   outputDirectory: realOutputDirectory(outputDirectory),
                                   followSymlinks: options.followSymlinks, allowUnicode: options.allowUnicode)
@@ -57,7 +52,8 @@ public struct SiteBuilder {
         let mtime = try MtimePolicy.resolve(explicit: options.sourceDateEpoch, environment: options.environment,
                                             siteDirectory: options.siteDirectory, entries: scan.entries)
 
-        let output = try AtomicOutput(directory: outputDirectory)
+        let writeDirectory = directory.map(absolute) ?? outputDirectory
+        let output = try AtomicOutput(directory: writeDirectory)
         defer { output.abandon() }
         let archiveFD = try output.create(Self.archiveName)
         let totalBytes = scan.entries.reduce(Int64(0)) { total, entry in
@@ -114,12 +110,12 @@ public struct SiteBuilder {
             fileCount: fileCount, totalBytes: totalBytes, files: manifestEntries, excluded: scan.excluded, mtime: mtime,
             compressor: .init(name: "libdeflate", version: DeflateLibrary.libdeflateVersion, level: options.level,
                               format: "gzip-members", blockSize: BlockedGzip.defaultBlockSize))
-        try output.write(Self.archiveName + ".sha256", contents: Array("\(archiveDigest)  \(Self.archiveName)\n".utf8))
+        try output.write(ArtifactAddress.checksumFile, contents: Array(ArtifactAddress.checksumLine(sha256: archiveDigest).utf8))
         try output.write(Manifest.fileName, contents: try manifest.encoded())
         try output.commit()
         reporter?.finish()
-        return BuildResult(manifest: manifest, archivePath: (outputDirectory as NSString).appendingPathComponent(Self.archiveName),
-                           manifestPath: (outputDirectory as NSString).appendingPathComponent(Manifest.fileName),
+        return BuildResult(manifest: manifest, archivePath: (writeDirectory as NSString).appendingPathComponent(Self.archiveName),
+                           manifestPath: (writeDirectory as NSString).appendingPathComponent(Manifest.fileName),
                            seconds: Date().timeIntervalSince(started))
     }
 
@@ -149,22 +145,24 @@ public struct SiteBuilder {
         return hasher.finalize().hex
     }
 
+    /// The site's name: `--name`, else the site folder's name; checked by ``SiteName``.
+    public func resolvedName() throws -> String {
+        try Self.validatedName(options.name ?? defaultName())
+    }
+
     private func defaultName() -> String {
         let trimmed = options.siteDirectory.hasSuffix("/") ? String(options.siteDirectory.dropLast()) : options.siteDirectory
         let resolved = URL(fileURLWithPath: trimmed).standardizedFileURL
         return resolved.lastPathComponent
     }
 
-    /// A site name goes into URLs (`/sites/<name>/…`) and task ids (see ``SiteName``).
+    /// A site name goes into URLs (`/sites/<name>/…`), store folders and task ids (see ``SiteName``).
     static func validatedName(_ name: String) throws -> String {
-        guard SiteName.isValid(name) else {
-            throw SitepackError(.invalidInput, "site name \"\(name)\" can't be used in URLs and task ids: pass --name with letters, digits, '.', '_' or '-' (not starting with '.')")
-        }
-        return name
+        try SiteName.validated(name, as: "site name (--name, default the folder's name)")
     }
 
     static func validatePrefix(_ prefix: String) throws {
-        guard (try? validatedName(prefix)) != nil else {
+        guard SiteName.isValid(prefix) else {
             throw SitepackError(.invalidInput, "--prefix \"\(prefix)\" must be one folder name of letters, digits, '.', '_' or '-' (not starting with '.')")
         }
     }

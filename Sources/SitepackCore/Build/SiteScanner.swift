@@ -124,8 +124,8 @@ public struct SiteScanner {
                     info = targetInfo
                     type = info.st_mode & S_IFMT
                 } else {
-                    try checkLinkStaysInside(source: source, target: target)
-                    linkTarget = target
+                    let resolved = try checkLinkStaysInside(source: source, target: target)
+                    linkTarget = Self.normalisedTarget(target, linkFolder: directory, resolved: resolved)
                 }
             }
             let mtime = Int64(info.st_mtim.tv_sec)
@@ -180,8 +180,29 @@ public struct SiteScanner {
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// A kept symlink must be relative and resolve (through any chain) to something inside the site.
-    private func checkLinkStaysInside(source: String, target: String) throws {
+    /// A kept symlink's target as `verify` and strict `fetch` accept it: unchanged when it is already
+    /// plain (no empty or `.` parts, `..` only at the start), else the shortest relative path from the
+    /// link's (real) folder to what it resolves to, e.g. `sub/../x.html` → `x.html`.
+    static func normalisedTarget(_ target: String, linkFolder: String, resolved: String) -> String {
+        let parts = target.split(separator: "/", omittingEmptySubsequences: false)
+        var sawName = false
+        var plain = true
+        for part in parts {
+            if part.isEmpty || part == "." || (part == ".." && sawName) { plain = false; break }
+            if part != ".." { sawName = true }
+        }
+        if plain { return target }
+        let from = linkFolder.split(separator: "/")
+        let to = resolved.split(separator: "/")
+        var common = 0
+        while common < from.count, common < to.count, from[common] == to[common] { common += 1 }
+        let path = Array(repeating: "..", count: from.count - common) + to[common...].map(String.init)
+        return path.isEmpty ? "." : path.joined(separator: "/")
+    }
+
+    /// A kept symlink must be relative and resolve (through any chain) to something inside the site;
+    /// returns the real path it resolves to.
+    private func checkLinkStaysInside(source: String, target: String) throws -> String {
         if target.hasPrefix("/") {
             throw SitepackError(.symlinkEscape, "symlink \(source) has an absolute target (\(target)): make it relative to a file inside the site, or pass --follow-symlinks to store the target's content")
         }
@@ -193,5 +214,6 @@ public struct SiteScanner {
         guard real == realRoot || real.hasPrefix(realRoot + "/") else {
             throw SitepackError(.symlinkEscape, "symlink \(source) points outside the site (to \(real)): replace it with a copy, or pass --follow-symlinks to store the target's content")
         }
+        return real
     }
 }

@@ -61,18 +61,11 @@ public final class AtomicOutput {
     /// Renames every temporary file into place, then syncs the folder.
     public func commit() throws {
         for (temporary, final) in pending {
-            guard rename(temporary, final) == 0 else {
-                let code = errno
-                throw SitepackError(.io, "cannot move \(temporary) to \(final): \(String(cString: strerror(code)))", underlying: SystemCallError("rename", errno: code))
-            }
+            try FileSystem.rename(temporary, to: final)
             TemporaryFiles.shared.unregister(temporary)
         }
         committed = true
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            Glibc.close(dirFD)
-        }
+        FileSystem.syncDirectory(directory)
     }
 
     /// Removes the temporary files of an output that will not be committed.

@@ -5,7 +5,7 @@ import Testing
 struct IgnoreRulesTests {
     private func rules(_ lines: [String]) -> IgnoreRules {
         var rules = IgnoreRules()
-        rules.add(lines: lines, origin: "test")
+        try! rules.add(lines: lines, origin: "test")
         return rules
     }
 
@@ -65,5 +65,24 @@ struct IgnoreRulesTests {
         }
         #expect(r.exclusion(for: ".well-known", isDirectory: true) == nil)
         #expect(r.exclusion(for: "index.html", isDirectory: false) == nil)
+    }
+}
+
+@Suite("IgnoreRules syntax")
+struct IgnoreRulesSyntaxTests {
+    @Test("a pattern that can never match as written is refused with its origin and line")
+    func unparseablePatterns() {
+        for (line, words) in [("secret[.txt", "no closing ']'"), ("trailing\\", "lone backslash")] {
+            var rules = IgnoreRules()
+            #expect {
+                try rules.add(lines: ["ok.txt", line], origin: ".sitepackignore", path: "/site/.sitepackignore")
+            } throws: { error in
+                let message = (error as? SitepackError)?.message ?? ""
+                return message.contains("/site/.sitepackignore line 2") && message.contains(words)
+            }
+        }
+        var rules = IgnoreRules()
+        #expect(throws: Never.self) { try rules.add(lines: ["[a-z]*.log", "\\#*#", "a\\[b"], origin: "test") }
+        #expect(rules.exclusion(for: "a[b", isDirectory: false) != nil)
     }
 }

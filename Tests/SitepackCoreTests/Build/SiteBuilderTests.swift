@@ -254,3 +254,18 @@ struct SiteBuilderTests {
         }
     }
 }
+
+@Suite("symlink targets")
+struct SymlinkTargetTests {
+    @Test("plain targets stay as written; others become the shortest path to what they resolve to")
+    func normalised() {
+        let folder = "/r/site/a"
+        #expect(SiteScanner.normalisedTarget("x.html", linkFolder: folder, resolved: "/r/site/a/x.html") == "x.html")
+        #expect(SiteScanner.normalisedTarget("../b/y", linkFolder: folder, resolved: "/r/site/b/y") == "../b/y")
+        #expect(SiteScanner.normalisedTarget("sub/../x.html", linkFolder: folder, resolved: "/r/site/a/x.html") == "x.html")
+        #expect(SiteScanner.normalisedTarget("./x.html", linkFolder: folder, resolved: "/r/site/a/x.html") == "x.html")
+        #expect(SiteScanner.normalisedTarget("sub//y", linkFolder: folder, resolved: "/r/site/a/sub/y") == "sub/y")
+        #expect(SiteScanner.normalisedTarget("sub/", linkFolder: folder, resolved: "/r/site/a/sub") == "sub")
+        #expect(SiteScanner.normalisedTarget("c/../../b", linkFolder: folder, resolved: "/r/site/b") == "../b")
+    }
+}
