@@ -149,4 +149,55 @@ struct StoreCommandTests {
         #expect(try Self.sha256sum(dir.join("dist/sites/old/\(shaOld)/content.tar.gz")) == shaOld)
         #expect(try Self.sha256sum(dir.join("dist/content.tar.gz")) == String(next.stdout.prefix(64)))
     }
+
+    @Test("a site name with capitals and '_' goes through build → serve → task → fetch")
+    func anyBuildNameWorksEverywhere() throws {
+        let dir = try TemporaryDirectory("sitepack-store")
+        defer { dir.remove() }
+        let site = try Self.site(dir, "src", index: "<h1>My_Site</h1>\n")
+        let build = try Subprocess.sitepack(["build", site, "--name", "My_Site", "-o", dir.join("dist"), "--quiet"])
+        #expect(build.status == 0, "\(build.stderr)")
+        let sha = String(build.stdout.prefix(64))
+        let (server, started) = try Child.serve(dir.join("dist"), in: dir.path)
+        defer { #expect(server.stop() == 0) }
+        let origin = try #require(started, "\(server.stderr)")
+        let artifact = "\(origin)/sites/My_Site/\(sha)/content.tar.gz"
+        #expect(try Self.curl(artifact, to: "/dev/null") == "200")
+        let task = try Subprocess.sitepack(["task", "--offer", Subprocess.packageRoot + "/samples/offer.json", "--artifact", artifact,
+                                            "--format", "taskinfo"])
+        #expect(task.status == 0, "\(task.stderr)")
+        try task.stdoutData.write(to: URL(fileURLWithPath: dir.join("task.json")))
+        let info = try #require(try JSONSerialization.jsonObject(with: task.stdoutData) as? [String: Any])
+        let taskID = try #require((info["task_id"] as? [String: Any])?["value"] as? String)
+        #expect(taskID.hasPrefix("my-site-\(sha.prefix(12))-"))
+        #expect((info["discovery"] as? [String: Any])?["name"] as? String == "my-site")
+        #expect(info["name"] as? String == "My_Site")
+        let fetch = try Subprocess.sitepack(["fetch", "--task", dir.join("task.json"), "--sandbox", dir.join("sandbox"), "--quiet"])
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        #expect(FileManager.default.contents(atPath: dir.join("sandbox/site/index.html")) == Data("<h1>My_Site</h1>\n".utf8))
+    }
+
+    @Test("a .sitepackignore that is not UTF-8, or has a pattern that cannot match, fails the build naming it and writes nothing")
+    func brokenIgnoreFileFails() throws {
+        let dir = try TemporaryDirectory("sitepack-store")
+        defer { dir.remove() }
+        let site = try Self.site(dir, "s", index: "x\n")
+        _ = try dir.write("s/secret.txt", "password\n")
+        try Data([0x73, 0x65, 0x63, 0xff, 0xfe, 0x0a, 0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x2e, 0x74, 0x78, 0x74, 0x0a])
+            .write(to: URL(fileURLWithPath: dir.join("s/.sitepackignore")))
+        let binary = try Subprocess.sitepack(["build", site, "-o", dir.join("dist")])
+        #expect(binary.status == 1)
+        #expect(binary.stderr.contains(".sitepackignore") && binary.stderr.contains("UTF-8"), "\(binary.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.join("dist/sites")))
+        _ = try dir.write("s/.sitepackignore", "# secrets\nsecret[.txt\n")
+        let pattern = try Subprocess.sitepack(["build", site, "-o", dir.join("dist")])
+        #expect(pattern.status == 1)
+        #expect(pattern.stderr.contains(".sitepackignore line 2"), "\(pattern.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.join("dist/sites")))
+        _ = try dir.write("s/.sitepackignore", "secret.txt\n")
+        let good = try Subprocess.sitepack(["build", site, "-o", dir.join("dist"), "--quiet"])
+        #expect(good.status == 0)
+        let listing = try Subprocess.run(["tar", "-tzf", dir.join("dist/content.tar.gz")]).stdout
+        #expect(!listing.contains("secret.txt") && listing.contains("site/index.html"))
+    }
 }
