@@ -329,4 +329,178 @@ import Testing
         #expect(objects.count == 1, "\(objects)")
         #expect(objects.first?.hasPrefix("sha256-") == true)
     }
+
+    /// The `uris[0]` object of `sitepack fetch --json` output.
+    static func firstURI(_ output: FetchTestSupport.Output) throws -> [String: Any] {
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(output.stdout)")
+        return try #require((json["uris"] as? [[String: Any]])?.first)
+    }
+
+    /// A content-addressed URL is fetched as if `--sha256` named its digest, with or without the cache
+    /// and with `--task` (where `--sha256` cannot be given): wrong bytes exit 4 naming the URL, with
+    /// nothing extracted and nothing cached; good bytes are cached by the digest, and a second fetch
+    /// is a verified hit. Any other URL is cached by its text and reported unverified.
+    @Test func contentAddressedURLsAreVerifiedAndCachedByDigest() throws {
+        let corpus = try FetchCorpus()
+        let v1 = try corpus.pack(["site/index.html": "v1\n"], as: "v1")
+        let v2 = try corpus.pack(["site/index.html": "v2\n"], as: "v2")
+        let (good, sha1) = try corpus.publish(v1)
+        let wrong = try corpus.publish(v2, store: "wrong", digest: sha1).url
+        let cache = try corpus.sandbox("ca-cache")
+        func cachedObjects() -> [String] { T.listing("\(cache)/objects").filter { !$0.hasPrefix(".") } }
+
+        for flags in [[], ["--cache-dir", cache]] {
+            let sandbox = try corpus.sandbox("ca-wrong-\(flags.count)")
+            let result = try T.sitepack(["fetch", wrong, "--sandbox", sandbox] + flags)
+            #expect(result.status == 4, "\(flags): \(result.stderr)")
+            #expect(result.stderr.contains("sha256 mismatch for \(wrong)"), "\(result.stderr)")
+            #expect(T.listing(sandbox).isEmpty, "\(T.listing(sandbox))")
+            #expect(cachedObjects().isEmpty, "\(cachedObjects())")
+        }
+        let taskFile = "\(try corpus.sandbox("ca-task"))/task.json"
+        try Data(#"{"command":{"value":"true","uris":[{"value":"\#(wrong)","cache":true}]}}"#.utf8).write(to: URL(fileURLWithPath: taskFile))
+        let sandbox = try corpus.sandbox("ca-task-sandbox")
+        let viaTask = try T.sitepack(["fetch", "--task", taskFile, "--cache-dir", cache, "--sandbox", sandbox])
+        #expect(viaTask.status == 4, "\(viaTask.stderr)")
+        #expect(T.listing(sandbox).isEmpty)
+        #expect(cachedObjects().isEmpty)
+
+        let first = try T.sitepack(["fetch", good, "--cache-dir", cache, "--sandbox", try corpus.sandbox("ca-first"), "--json", "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let firstURI = try Self.firstURI(first)
+        #expect(firstURI["cache"] as? String == "miss")
+        #expect(firstURI["cache_key"] as? String == "sha256")
+        #expect(firstURI["verified"] as? Bool == true)
+        #expect(cachedObjects() == ["sha256-\(sha1)", "sha256-\(sha1).sha256"])
+        let secondSandbox = try corpus.sandbox("ca-second")
+        let second = try T.sitepack(["fetch", good, "--cache-dir", cache, "--sandbox", secondSandbox, "--json", "--quiet"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let secondURI = try Self.firstURI(second)
+        #expect(secondURI["cache"] as? String == "hit")
+        #expect(secondURI["cache_key"] as? String == "sha256")
+        #expect(secondURI["verified"] as? Bool == true)
+        #expect(try String(contentsOfFile: "\(secondSandbox)/site/index.html", encoding: .utf8) == "v1\n")
+        let path = good.replacingOccurrences(of: "\(corpus.baseURL)/files/", with: "")
+        #expect(try T.run("/usr/bin/curl", ["-s", "\(corpus.baseURL)/count/\(path)"]).stdout == "1", "the hit did not download")
+
+        let mutable = try T.sitepack(["fetch", corpus.url("benign.tar.gz"), "--cache-dir", cache, "--sandbox", try corpus.sandbox("ca-mutable"), "--json", "--quiet"])
+        #expect(mutable.status == 0, "\(mutable.stderr)")
+        let mutableURI = try Self.firstURI(mutable)
+        #expect(mutableURI["cache_key"] as? String == "uri")
+        #expect(mutableURI["verified"] as? Bool == false)
+        let uncached = try T.sitepack(["fetch", good, "--sandbox", try corpus.sandbox("ca-uncached"), "--json", "--quiet"])
+        let uncachedURI = try Self.firstURI(uncached)
+        #expect(uncachedURI["verified"] as? Bool == true)
+        #expect(uncachedURI["cache_key"] == nil && uncachedURI["cache"] == nil)
+
+        // --sha256 may repeat the URL's digest, never contradict it.
+        let conflictSandbox = try corpus.sandbox("ca-conflict")
+        let conflict = try T.sitepack(["fetch", good, "--sha256", try corpus.sha256(v2), "--sandbox", conflictSandbox])
+        #expect(conflict.status == 2, "\(conflict.stderr)")
+        #expect(conflict.stderr.contains("contradicts \(good)"), "\(conflict.stderr)")
+        #expect(T.listing(conflictSandbox).isEmpty)
+        #expect(try T.sitepack(["fetch", good, "--sha256", sha1, "--sandbox", try corpus.sandbox("ca-agree"), "--quiet"]).status == 0)
+    }
+
+    /// Fetching v2 into a sandbox holding v1 leaves exactly v2 (what GNU tar extracts into an empty
+    /// folder, plus the kept archive): files only in v1 are gone, no staging folder stays — whether the
+    /// archive comes verified, streamed while downloading, or from the cache. A rerun that fails
+    /// (wrong bytes, a hostile or truncated archive, a cut connection) leaves the previous tree as it
+    /// was. A symlink named like the archive's top folder is replaced, never followed.
+    @Test func fetchingAgainReplacesTheSiteWhole() throws {
+        let corpus = try FetchCorpus()
+        let v1 = try corpus.pack(["site/index.html": "v1\n", "site/only-v1.html": "v1\n", "site/sub/a.txt": "v1\n"], as: "rerun-v1")
+        let v2 = try corpus.pack(["site/index.html": "v2\n", "site/only-v2.html": "v2\n", "site/sub/b.txt": "v2\n"], as: "rerun-v2")
+        let (url1, _) = try corpus.publish(v1)
+        let (url2, sha2) = try corpus.publish(v2)
+        let wrong2 = try corpus.publish(v1, store: "wrong", digest: sha2).url
+        let reference = try corpus.sandbox("rerun-reference")
+        try T.shell("cd '\(reference)' && tar -xf '\(v2)' && cp '\(v2)' content.tar.gz")
+        func sameAsReference(_ sandbox: String, _ what: String) throws {
+            let diff = try T.shell("diff -r --no-dereference '\(sandbox)' '\(reference)'")
+            #expect(diff.status == 0, "\(what): \(diff.stdout)")
+        }
+
+        for (label, flags) in [("verified", [String]()), ("cached", ["--cache-dir", try corpus.sandbox("rerun-cache")])] {
+            let sandbox = try corpus.sandbox("rerun-\(label)")
+            for url in [url1, url2] {
+                let result = try T.sitepack(["fetch", url, "--sandbox", sandbox, "--quiet"] + flags)
+                #expect(result.status == 0, "\(label) \(url): \(result.stderr)")
+            }
+            if flags.isEmpty {
+                try sameAsReference(sandbox, label)
+            } else {
+                // From the cache the archive is extracted where it lies and not copied, as Mesos does.
+                try FileManager.default.copyItem(atPath: v2, toPath: "\(sandbox)/content.tar.gz")
+                try sameAsReference(sandbox, label)
+                try FileManager.default.removeItem(atPath: "\(sandbox)/content.tar.gz")
+            }
+        }
+
+        let sandbox = try corpus.sandbox("rerun-failures")
+        #expect(try T.sitepack(["fetch", url2, "--sandbox", sandbox, "--quiet"]).status == 0)
+        let failures: [(url: String, status: Int32)] = [
+            (wrong2, 4), (corpus.url("symlink-dir.tar.gz"), 3), (corpus.url("dotdot.tar.gz"), 3),
+            (corpus.url("truncated.tar.gz"), 1), ("\(corpus.baseURL)/cut/benign.tar.gz", 1),
+        ]
+        for failure in failures {
+            let result = try T.sitepack(["fetch", failure.url, "--output-file", "other.tar.gz", "--sandbox", sandbox, "--quiet"])
+            #expect(result.status == failure.status, "\(failure.url): \(result.stderr)")
+            try sameAsReference(sandbox, failure.url)
+        }
+        #expect(corpus.canaryListing == ["secret.txt"])
+
+        // Streamed while downloading (no digest): the same replacement.
+        let streamed = try corpus.sandbox("rerun-streamed")
+        for url in [corpus.url("benign.tar.gz"), "\(corpus.baseURL)/slow/blocked.tar.gz"] {
+            let result = try T.sitepack(["fetch", url, "--output-file", "content.tar.gz", "--sandbox", streamed, "--quiet"])
+            #expect(result.status == 0, "\(url): \(result.stderr)")
+        }
+        let streamedReference = try corpus.sandbox("rerun-streamed-reference")
+        try T.shell("cd '\(streamedReference)' && tar -xf '\(corpus.files)/blocked.tar.gz' && cp '\(corpus.files)/blocked.tar.gz' content.tar.gz")
+        let diff = try T.shell("diff -r --no-dereference '\(streamed)' '\(streamedReference)'")
+        #expect(diff.status == 0, "\(diff.stdout)")
+
+        // A symlink where the site goes is replaced as a name; its target is not touched.
+        let linked = try corpus.sandbox("rerun-symlink")
+        try FileManager.default.createSymbolicLink(atPath: "\(linked)/site", withDestinationPath: "../canary")
+        #expect(try T.sitepack(["fetch", url2, "--sandbox", linked, "--quiet"]).status == 0)
+        #expect((try FileManager.default.attributesOfItem(atPath: "\(linked)/site"))[.type] as? FileAttributeType == .typeDirectory)
+        #expect(try String(contentsOfFile: "\(linked)/site/index.html", encoding: .utf8) == "v2\n")
+        #expect(corpus.canaryListing == ["secret.txt"])
+    }
+
+    /// Progress is for people: on a terminal (`script` gives the command a pseudo-terminal, as
+    /// BuildCommandTests does) a multi-MB fetch draws its download and extraction on stderr; piped, or
+    /// with `--quiet`, only the result line appears.
+    @Test func progressOnATerminalOnly() throws {
+        let corpus = try FetchCorpus()
+        let folder = try corpus.temp.sub("big/site")
+        try Data("big\n".utf8).write(to: URL(fileURLWithPath: "\(folder)/index.html"))
+        try T.shell("head -c 8388608 /dev/urandom > '\(folder)/big.bin'")
+        let archive = "\(corpus.temp.path)/big.tar.gz"
+        try T.shell("tar -czf '\(archive)' -C '\(corpus.temp.path)/big' site")
+        let (url, sha) = try corpus.publish(archive, site: "big")
+
+        let onTerminal = try corpus.sandbox("progress-tty")
+        let shown = try T.run("script", ["-qec", "'\(T.binary)' fetch '\(url)' --sandbox '\(onTerminal)' >/dev/null", "/dev/null"])
+        #expect(shown.status == 0, "\(shown.stdout)")
+        #expect(shown.stdout.contains("fetch content.tar.gz") && shown.stdout.contains("MiB"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("extract content.tar.gz"), "\(shown.stdout)")
+        #expect(FileManager.default.fileExists(atPath: "\(onTerminal)/site/big.bin"))
+
+        let pipedSandbox = try corpus.sandbox("progress-piped")
+        let piped = try T.sitepack(["fetch", url, "--sandbox", pipedSandbox])
+        #expect(piped.status == 0)
+        #expect(piped.stderr.isEmpty, "\(piped.stderr)")
+        let line = "\(sha)  \(pipedSandbox)/content.tar.gz  (2 files, "
+        #expect(piped.stdout.hasPrefix(line) && piped.stdout.filter { $0 == "\n" }.count == 1, "\(piped.stdout)")
+
+        let quietSandbox = try corpus.sandbox("progress-quiet")
+        let quiet = try T.run("script", ["-qec", "'\(T.binary)' fetch '\(url)' --sandbox '\(quietSandbox)' --quiet", "/dev/null"])
+        #expect(quiet.status == 0)
+        let lines = quiet.stdout.split(whereSeparator: { $0 == "\r" || $0 == "\n" })
+        #expect(lines.count == 1 && lines.first?.hasPrefix("\(sha)  \(quietSandbox)/content.tar.gz  (2 files, ") == true, "\(quiet.stdout)")
+        #expect(!quiet.stdout.contains("\u{1B}"), "no terminal control sequences with --quiet")
+    }
 }

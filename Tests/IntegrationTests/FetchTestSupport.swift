@@ -104,6 +104,40 @@ final class FetchCorpus {
 
     func url(_ name: String) -> String { "\(baseURL)/files/\(name)" }
 
+    /// Packs `files` (relative path → text) with GNU tar into `<temp>/packed/<name>.tar.gz`; returns its path.
+    func pack(_ files: [String: String], as name: String) throws -> String {
+        let folder = try temp.sub("packed/\(name)")
+        for (path, text) in files {
+            let full = "\(folder)/\(path)"
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: full))
+        }
+        let archive = "\(folder).tar.gz"
+        let tops = Set(files.keys.compactMap { $0.split(separator: "/").first.map(String.init) }).sorted()
+        let packed = try FetchTestSupport.run("/usr/bin/tar", ["-czf", archive, "-C", folder] + tops)
+        guard packed.status == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "tar failed: \(packed.stderr)"])
+        }
+        return archive
+    }
+
+    /// The sha256 of a file, by `sha256sum`.
+    func sha256(_ path: String) throws -> String {
+        String(try FetchTestSupport.run("/usr/bin/sha256sum", [path]).stdout.prefix(64))
+    }
+
+    /// Serves `archive` at the content-addressed URL `…/<store>/sites/<site>/<digest>/content.tar.gz`,
+    /// where `digest` is the archive's own sha256 unless given (a server answering with wrong bytes).
+    func publish(_ archive: String, site: String = "demo", store: String = "store", digest: String? = nil) throws -> (url: String, sha256: String) {
+        let sha = try digest ?? sha256(archive)
+        let relative = "\(store)/sites/\(site)/\(sha)/content.tar.gz"
+        let target = "\(files)/\(relative)"
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: archive, toPath: target)
+        return (url(relative), sha)
+    }
+
     /// A fresh, empty sandbox folder beside the canary, so "../canary" from it reaches the canary.
     func sandbox(_ name: String) throws -> String { try temp.sub("sb-\(name)") }
 
