@@ -138,7 +138,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     }
 
     private func send(_ reply: Reply, to requestHead: HTTPRequestHead, started: UInt64, context: ChannelHandlerContext) {
-        let keepAlive = requestHead.isKeepAlive && !state.shuttingDown && !inputClosed
+        // After the client half-closed, requests it already sent are still answered: only the last one closes.
+        let keepAlive = requestHead.isKeepAlive && !state.shuttingDown && !(inputClosed && waiting.isEmpty)
             && (requestHead.method == .GET || requestHead.method == .HEAD)
         var bodyBytes = 0
         if case .buffer(let body) = reply.body { bodyBytes = body.readableBytes }

@@ -1,6 +1,8 @@
-/// `GET /sites`: every artifact as JSON for machines or a small HTML page for people.
+/// `GET /sites`: every artifact as JSON for machines or a small HTML page for people; every URL in it
+/// comes from the artifact's ``ArtifactAddress``.
 enum SitesListing {
-    /// `{"artifacts":[{name, sha256, size, url, sha256_url, manifest_url, latest_url}]}` with absolute URLs.
+    /// `{"artifacts":[{name, sha256, size, url, sha256_url, manifest_url, latest}]}` with absolute URLs; `latest`
+    /// is true for the first (newest) version of each name.
     static func json(_ artifacts: [Artifact], origin: String) -> String {
         var latestSeen = Set<String>()
         let items = artifacts.map { artifact -> String in
@@ -9,9 +11,9 @@ enum SitesListing {
                 "\"name\":\(AccessLogBuffer.json(artifact.name))",
                 "\"sha256\":\"\(artifact.sha256)\"",
                 "\"size\":\(artifact.size)",
-                "\"url\":\(AccessLogBuffer.json(origin + artifact.urlPath))",
-                "\"sha256_url\":\(AccessLogBuffer.json(origin + artifact.urlPath + ".sha256"))",
-                "\"manifest_url\":\(AccessLogBuffer.json(origin + artifact.folderPath + "manifest.json"))",
+                "\"url\":\(AccessLogBuffer.json(origin + artifact.address.urlPath()))",
+                "\"sha256_url\":\(AccessLogBuffer.json(origin + artifact.address.urlPath(ArtifactAddress.checksumFile)))",
+                "\"manifest_url\":\(AccessLogBuffer.json(origin + artifact.address.urlPath(ArtifactAddress.manifestFile)))",
             ]
             fields.append("\"latest\":\(isLatest)")
             return "{" + fields.joined(separator: ",") + "}"
@@ -23,9 +25,9 @@ enum SitesListing {
     static func html(_ artifacts: [Artifact], origin: String) -> String {
         var rows = ""
         for artifact in artifacts {
-            let url = escape(origin + artifact.urlPath)
+            let url = escape(origin + artifact.address.urlPath())
             rows += "<tr><td>\(escape(artifact.name))</td><td><a href=\"\(url)\">\(artifact.sha256)</a></td>"
-            rows += "<td>\(artifact.size)</td><td><a href=\"\(escape(artifact.folderPath))manifest.json\">manifest</a></td></tr>\n"
+            rows += "<td>\(artifact.size)</td><td><a href=\"\(escape(artifact.address.urlPath(ArtifactAddress.manifestFile)))\">manifest</a></td></tr>\n"
         }
         return """
             <!doctype html>

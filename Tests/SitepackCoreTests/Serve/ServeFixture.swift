@@ -50,6 +50,9 @@ struct ServeFixture {
         _ = try Self.writeArtifact(oldBytes, name: "demo", in: oldFolder)
         _ = try Self.writeArtifact(newBytes, name: "demo", in: newFolder)
         try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: oldFolder.appendingPathComponent("content.tar.gz").path)
+        // What makes a store version newest is its folder's mtime (build sets it when it adds the version).
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: oldFolder.path)
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: newFolder.path)
         storeOld = oldSHA
         storeNew = newSHA
         // A tampered store entry: manifest and folder say one digest, the bytes have another.
@@ -66,6 +69,45 @@ struct ServeFixture {
     static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// Pseudo-random bytes from a seed, fast enough for tens of megabytes (xorshift64*).
+    static func patternBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed | 1
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { raw in
+            var offset = 0
+            while offset < count {
+                state ^= state >> 12
+                state ^= state << 25
+                state ^= state >> 27
+                var word = (state &* 2_685_821_657_736_338_717).littleEndian
+                let take = min(8, count - offset)
+                withUnsafeBytes(of: &word) { raw.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: take) }
+                offset += take
+            }
+        }
+        return bytes
+    }
+
+    /// Adds a version to the store under `root` the way build does: written into a hidden temporary folder,
+    /// renamed into `sites/<name>/<sha256>/`, its folder mtime set to now. Returns the digest.
+    @discardableResult
+    static func publish(_ bytes: [UInt8], name: String, root: String) throws -> String {
+        let staging = URL(fileURLWithPath: root + "/sites/\(name)/.tmp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        let digest = try writeArtifact(bytes, name: name, in: staging)
+        let folder = root + "/sites/\(name)/\(digest)"
+        guard rename(staging.path, folder) == 0 else { throw SystemCallError("rename", errno: errno) }
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: folder)
+        return digest
+    }
+
+    /// Removes a version the way gc does: renamed aside to a hidden `.gc-` folder, then deleted.
+    static func collect(name: String, sha256: String, root: String) throws {
+        let aside = root + "/sites/\(name)/.gc-\(sha256)-\(UUID().uuidString.prefix(6))"
+        guard rename(root + "/sites/\(name)/\(sha256)", aside) == 0 else { throw SystemCallError("rename", errno: errno) }
+        try FileManager.default.removeItem(atPath: aside)
     }
 
     static func sha(_ bytes: [UInt8]) -> String {
@@ -200,4 +242,24 @@ enum RawHTTP {
         }
         return nil
     }
+}
+
+/// Runs blocking work (socket calls) on a thread of its own and awaits it, so tests never block the
+/// concurrency pool's few threads while a server on the same machine answers.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.start()
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held. For
+/// conditions a busy machine reaches in its own time: the deadline is generous, never a sleep to assert on.
+func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
 }
