@@ -211,4 +211,177 @@ struct ServeIntegrationTests {
         defer { #expect(second.terminate() == 0) }
         #expect(second.stdoutLines.first == "http://agents.example:7000/sites/hello/\(folder.sha)/content.tar.gz")
     }
+
+    // MARK: - What users run: the access log and the idle timeout
+
+    /// Waits (polling every 20 ms, up to `timeout`) until `condition` holds; returns whether it did.
+    static func eventually(timeout: Duration = .seconds(20), _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            usleep(20_000)
+        }
+        return try condition()
+    }
+
+    /// One request the log should show: what was sent and what the server answered.
+    struct LoggedRequest: Equatable {
+        var method: String
+        var target: String
+        var status: Int
+        var bytes: Int
+    }
+
+    /// Sends a GET, a HEAD, a miss and a range with curl (user agent and referer set, one with a quote in
+    /// it), and returns what each log line must say.
+    static func requestsForTheLog(_ server: Server, _ folder: Folder) throws -> [LoggedRequest] {
+        let artifact = "/sites/hello/\(folder.sha)/content.tar.gz"
+        let common = ["-sS", "-o", "/dev/null", "-A", "agent \"7\"", "-e", "http://ref.example/"]
+        _ = try curl(common + [server.base + artifact])
+        _ = try curl(common + ["-I", server.base + artifact])
+        _ = try curl(common + [server.base + "/missing.txt?x=1"])
+        _ = try curl(common + ["-r", "0-99", server.base + "/big.bin"])
+        return [
+            LoggedRequest(method: "GET", target: artifact, status: 200, bytes: folder.size),
+            LoggedRequest(method: "HEAD", target: artifact, status: 200, bytes: 0),
+            LoggedRequest(method: "GET", target: "/missing.txt?x=1", status: 404, bytes: "Not Found\n".utf8.count),
+            LoggedRequest(method: "GET", target: "/big.bin", status: 206, bytes: 100),
+        ]
+    }
+
+    static func stderrLines(_ server: Server) -> [String] {
+        ((try? String(contentsOfFile: server.stderrPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    @Test("--access-log json: one JSON object a request, with method, target, status, bytes, protocol, remote, agent and referer")
+    func accessLogJSON() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let server = try Server(directory: folder.dist, extra: ["--access-log", "json"])
+        defer { #expect(server.terminate() == 0) }
+        let expected = try Self.requestsForTheLog(server, folder)
+        var entries: [[String: Any]] = []
+        let complete = Self.eventually {
+            entries = Self.stderrLines(server).filter { $0.hasPrefix("{") }.compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            return entries.count >= expected.count
+        }
+        #expect(complete, "log lines so far: \(Self.stderrLines(server))")
+        let logged = entries.map {
+            LoggedRequest(method: $0["method"] as? String ?? "", target: $0["target"] as? String ?? "",
+                          status: $0["status"] as? Int ?? 0, bytes: $0["bytes"] as? Int ?? -1)
+        }
+        #expect(logged == expected)
+        let isoTime = try NSRegularExpression(pattern: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"#)
+        for entry in entries {
+            #expect(entry["protocol"] as? String == "HTTP/1.1")
+            #expect(entry["remote"] as? String == "127.0.0.1")
+            #expect(entry["user_agent"] as? String == "agent \"7\"")
+            #expect(entry["referer"] as? String == "http://ref.example/")
+            #expect((entry["duration_ms"] as? Double).map { $0 >= 0 } == true)
+            let time = entry["time"] as? String ?? ""
+            #expect(isoTime.firstMatch(in: time, range: NSRange(time.startIndex..., in: time)) != nil, "time \(time)")
+        }
+    }
+
+    @Test("--access-log combined: the nginx/Apache line, with the quoted request, status, bytes, referer and escaped agent")
+    func accessLogCombined() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let server = try Server(directory: folder.dist, extra: ["--access-log", "combined"])
+        defer { #expect(server.terminate() == 0) }
+        let expected = try Self.requestsForTheLog(server, folder)
+        // host ident user [time] "method target protocol" status bytes "referer" "agent"
+        let combined = try NSRegularExpression(pattern: #"^(\S+) - - \[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000)\] "(\S+) (\S+) (HTTP/1\.1)" (\d{3}) (\d+) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$"#)
+        var matches: [[String]] = []
+        let complete = Self.eventually {
+            matches = Self.stderrLines(server).compactMap { line in
+                guard let match = combined.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) else { return nil }
+                return (1..<match.numberOfRanges).map { Range(match.range(at: $0), in: line).map { String(line[$0]) } ?? "" }
+            }
+            return matches.count >= expected.count
+        }
+        #expect(complete, "log lines so far: \(Self.stderrLines(server))")
+        let logged = matches.map { LoggedRequest(method: $0[2], target: $0[3], status: Int($0[5]) ?? 0, bytes: Int($0[6]) ?? -1) }
+        #expect(logged == expected)
+        for fields in matches {
+            #expect(fields[0] == "127.0.0.1")
+            #expect(fields[7] == "http://ref.example/")
+            #expect(fields[8] == #"agent \"7\""#)
+        }
+    }
+
+    @Test("--idle-timeout: a kept-alive connection stays usable, then is closed by the server once idle that long")
+    func idleTimeout() throws {
+        let folder = try Folder()
+        defer { folder.remove() }
+        let server = try Server(directory: folder.dist, extra: ["--idle-timeout", "2s", "--access-log", "off"])
+        defer { #expect(server.terminate() == 0) }
+        let connection = try KeepAliveSocket(port: server.port)
+        let request = "GET /sites/hello/\(folder.sha)/content.tar.gz.sha256 HTTP/1.1\r\nHost: a\r\n\r\n"
+        let sidecar = "\(folder.sha)  content.tar.gz\n"
+        #expect(try connection.exchange(request).hasSuffix(sidecar))
+        #expect(try connection.exchange(request).hasSuffix(sidecar), "the connection was not kept alive")
+        let idleSince = ContinuousClock.now
+        // Generous deadline (the socket's 20 s receive timeout); the server must close well before it.
+        #expect(connection.waitForClose(), "the server kept an idle connection open for 20 s")
+        #expect(ContinuousClock.now - idleSince >= .seconds(1), "closed before the idle timeout")
+    }
+}
+
+/// A plain TCP connection to 127.0.0.1 that sends requests one at a time on the same connection.
+final class KeepAliveSocket {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw SitepackError(.io, "cannot connect to 127.0.0.1:\(port)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends a request and reads one whole response (head and Content-Length body) as text.
+    func exchange(_ request: String) throws -> String {
+        let bytes = Array(request.utf8)
+        guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+            throw SitepackError(.io, "send failed")
+        }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let text = String(decoding: received, as: UTF8.self)
+            if let end = text.range(of: "\r\n\r\n") {
+                let head = text[..<end.lowerBound].lowercased()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if received.count >= text[..<end.upperBound].utf8.count + length { return text }
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw SitepackError(.io, "the server closed or timed out mid-response") }
+            received += chunk[0..<count]
+        }
+    }
+
+    /// Waits for the server to close the connection: true on end-of-file or reset, false after the receive timeout.
+    func waitForClose() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 || count < 0 && errno == ECONNRESET { return true }
+            if count < 0 && errno != EINTR { return false }
+        }
+    }
 }
