@@ -11,7 +11,9 @@ extension SitepackCommand {
                 Downloads http(s) URIs with libcurl (redirects followed, success only on a final 200), copies file:// \
                 and absolute paths, names the file as Mesos does, and extracts .tar .tgz .tar.gz .tbz2 .tar.bz2 .txz \
                 .tar.xz .zip into the sandbox root (other .gz are gunzipped). Strict mode (the default) refuses unsafe \
-                archives (exit 3) and leaves nothing of them behind; --mesos-compat does exactly what Mesos ≥ 1.8 does.
+                archives (exit 3) and leaves nothing of them behind; fetching again replaces site/ whole (a failed rerun \
+                keeps the previous one); --mesos-compat does exactly what Mesos ≥ 1.8 does. A content-addressed URL \
+                (…/sites/NAME/SHA256/content.tar.gz) is verified against its own digest (and with --cache, stored under it).
                 Exit codes: 0 ok, 1 failure, 2 usage, 3 unsafe input refused, 4 sha256 mismatch.
                 See docs/fetch.md.
                 """
@@ -35,7 +37,7 @@ extension SitepackCommand {
         @Option(name: .long, help: "Destination name relative to the sandbox (output_file); one URI only.")
         var outputFile: String?
 
-        @Option(name: .long, help: "Expected sha256 of the fetched bytes; nothing is extracted unless it matches (exit 4). One URI only.")
+        @Option(name: .long, help: "Expected sha256 of the fetched bytes; nothing is extracted unless it matches (exit 4). One URI only; a content-addressed URL needs none, and a different one is refused.")
         var sha256: String?
 
         @Flag(name: .long, help: "Use the fetch cache (as cache: true) for every URI.")

@@ -156,8 +156,9 @@ struct SandboxStaging: ~Copyable {
 
     private static func failure(_ action: String, _ path: String, _ code: Int32, keeping name: String?) -> SitepackError {
         let kept = name.map { "; the previous \($0) was kept and nothing was replaced" } ?? "; nothing in the sandbox was replaced"
+        let call = ["create": "mkdirat", "open": "openat", "inspect": "fstatat"][action] ?? "renameat"
         return SitepackError(.io, "cannot \(action) \(path): \(String(cString: strerror(code)))\(kept). Check the sandbox's permissions and free space",
-                             underlying: SystemCallError("rename", errno: code))
+                             underlying: SystemCallError(call, errno: code))
     }
 
     /// The entries of an open folder, sorted, without `.` and `..`.
