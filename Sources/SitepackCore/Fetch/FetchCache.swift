@@ -91,7 +91,7 @@ public final class FetchCache {
         let objectPath = "\(directory)/objects/\(key)"
         if access(objectPath, F_OK) == 0, let recorded = try? String(contentsOfFile: objectPath + ".sha256", encoding: .utf8) {
             let digest = recorded.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let expected, digest != expected.lowercased() || (try? Self.sha256(of: objectPath)) != expected.lowercased() {
+            if let expected, digest != expected.lowercased() || (try? FileDigest.sha256(ofFile: objectPath)) != expected.lowercased() {
                 unlink(objectPath)
                 unlink(objectPath + ".sha256")
             } else {
@@ -126,20 +126,6 @@ public final class FetchCache {
         let lease = Lease(path: objectPath, sha256: digest, size: Self.size(of: objectPath), hit: false, lockFD: lockFD)
         evict(keeping: key)
         return lease
-    }
-
-    /// The sha256 of a file's bytes.
-    static func sha256(of path: String) throws -> String {
-        let fd = try OwnedFileDescriptor(path: path, flags: O_RDONLY)
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let got = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-            if got == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
-        }
-        try fd.close()
-        return hasher.finalize().hex
     }
 
     private static func size(of path: String) -> Int64 {

@@ -37,4 +37,30 @@ import Testing
         let objects = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/objects").filter { !$0.hasSuffix(".sha256") }.sorted()
         #expect(objects == ["a", "c"])
     }
+
+    /// A digest-keyed entry is hashed again on every hit: a damaged object is dropped and filled again.
+    @Test func aVerifiedHitIsHashedAgain() throws {
+        let dir = NSTemporaryDirectory() + "sitepack-cache-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = try FetchCache(directory: dir, capacity: 1 << 20)
+        let bytes = Data("artifact".utf8)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try bytes.write(to: URL(fileURLWithPath: "\(dir)/original"))
+        let digest = try FileDigest.sha256(ofFile: "\(dir)/original")
+        var fills = 0
+        func fill(_ path: String) throws -> String {
+            fills += 1
+            try bytes.write(to: URL(fileURLWithPath: path))
+            return digest
+        }
+        let key = FetchCache.key(uri: "http://h/x.tgz", sha256: digest)
+        #expect(try !cache.entry(key: key, verifying: digest, fill: fill).hit)
+        #expect(try cache.entry(key: key, verifying: digest, fill: fill).hit)
+        #expect(fills == 1)
+        try Data("damaged!".utf8).write(to: URL(fileURLWithPath: "\(dir)/objects/\(key)"))
+        #expect(try cache.entry(key: key, fill: fill).hit, "without a digest to check, a hit is taken as it is")
+        let repaired = try cache.entry(key: key, verifying: digest, fill: fill)
+        #expect(!repaired.hit && fills == 2)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: repaired.path)) == bytes)
+    }
 }
