@@ -16,8 +16,9 @@ MESOS_PROTO_VENV := .build/mesos-proto-python
 MESOS_PROTO_PKGS := 'mesos.interface==1.7.2' 'protobuf==3.20.3'
 
 # The binary `serve` hands to agents at /bin/sitepack: the Swift runtime and Foundation linked in here,
-# libdeflate through Package.swift; ReleaseBinaryTests checks that only agent libraries stay dynamic.
-RELEASE_FLAGS := -c release --static-swift-stdlib
+# libdeflate through Package.swift; debug info stripped (symbols kept for backtraces: 115 MB → 89 MB).
+# ReleaseBinaryTests checks that only agent libraries stay dynamic.
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-debug
 
 .PHONY: all deps test-deps bench-deps build release test demo bench clean
 
