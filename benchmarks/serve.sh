@@ -2,12 +2,16 @@
 # Benchmark `sitepack serve` against nginx (sendfile on, 2 workers) and `python3 -m http.server` over the
 # same folder: a ~12 MB artifact (the Python docs, packed) and a 1 KiB file, each driven by the same wrk
 # settings on loopback. Prints requests/s, throughput and the ratios sitepack/nginx and sitepack/python,
-# then sitepack's peak RSS (VmHWM) while 1,000 connections download the artifact at once.
+# then sitepack's peak RSS (VmHWM) while 1,000 connections download the artifact at once, then the p99
+# latency of 1 KiB requests while a 500 MB artifact is published into the store sitepack serves, against
+# the same with no publish (goal: at most 2x).
 #
 # The servers take turns for ROUNDS rounds and each one's best round counts (this box is noisy: the
 # client shares the 2 cores); every round's numbers are printed too.
 #
-# Usage: benchmarks/serve.sh  (DURATION=10s ROUNDS=2 THREADS=2 LARGE_CONNS=32 SMALL_CONNS=64 HERD_CONNS=1000 to tune)
+# Usage: benchmarks/serve.sh  (DURATION=10s ROUNDS=2 THREADS=2 LARGE_CONNS=32 SMALL_CONNS=64 HERD_CONNS=1000 to tune;
+#        PARTS=compare,herd,publish picks the parts; PUBLISH_MB=500 LATENCY_DURATION=20s LATENCY_CONNS=32 PUBLISH_ROUNDS=1
+#        for the publish part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +21,11 @@ THREADS=${THREADS:-2}
 LARGE_CONNS=${LARGE_CONNS:-32}
 SMALL_CONNS=${SMALL_CONNS:-64}
 HERD_CONNS=${HERD_CONNS:-1000}
+PARTS=${PARTS:-compare,herd,publish}
+PUBLISH_MB=${PUBLISH_MB:-500}
+LATENCY_DURATION=${LATENCY_DURATION:-20s}
+LATENCY_CONNS=${LATENCY_CONNS:-32}
+PUBLISH_ROUNDS=${PUBLISH_ROUNDS:-1}
 SITEPACK=${SITEPACK:-.build/release/sitepack}
 DOCS=${DOCS:-/usr/share/doc/python3.11/html}
 
@@ -53,8 +62,11 @@ wait_port() {
     echo "serve.sh: nothing answers on port $1" >&2; exit 1
 }
 
+part() { [[ ",$PARTS," == *",$1,"* ]]; }
+
+# start_sitepack [DIR]: serves DIR (default the shared folder) on a free port → SITEPACK_PID, SITEPACK_PORT.
 start_sitepack() {
-    "$SITEPACK" serve "$WWW" --host 127.0.0.1 --port 0 --access-log off >"$WORK/sitepack.out" 2>"$WORK/sitepack.err" &
+    "$SITEPACK" serve "${1:-$WWW}" --host 127.0.0.1 --port 0 --access-log off >"$WORK/sitepack.out" 2>"$WORK/sitepack.err" &
     SITEPACK_PID=$!
     PIDS+=("$SITEPACK_PID")
     for _ in $(seq 1 100); do
@@ -95,6 +107,10 @@ check_bytes() {
     [ "$got" = "$LARGE_SHA" ] || { echo "serve.sh: $2 returned wrong bytes" >&2; exit 1; }
 }
 
+echo "machine: $(uptime | sed 's/.*load average/load average/'); busiest processes now:"
+ps -eo pcpu=,etime=,comm= --sort=-pcpu | head -4 | sed 's/^/   /'
+
+if part compare; then
 start_sitepack; start_nginx; start_python
 check_bytes "$SITEPACK_PORT" sitepack; check_bytes "$NGINX_PORT" nginx; check_bytes "$PYTHON_PORT" python
 
@@ -126,9 +142,11 @@ for name, value in zip(["sitepack", "nginx", "python"], s):
     print(f"  {name:<10} {value:>12.1f} {value*1024/1e6:>10.1f} MB/s")
 print(f"  ratio sitepack/nginx {ratio(s[0], s[1])}, sitepack/python {ratio(s[0], s[2])}")
 PY
+kill "$SITEPACK_PID"; wait "$SITEPACK_PID" 2>/dev/null || true
+fi
 
 # Peak memory with a herd of agents: a fresh sitepack, HERD_CONNS connections downloading the artifact at once.
-kill "$SITEPACK_PID"; wait "$SITEPACK_PID" 2>/dev/null || true
+if part herd; then
 start_sitepack
 (ulimit -n 20000; wrk -t"$THREADS" -c"$HERD_CONNS" -d"$DURATION" --timeout 60s "http://127.0.0.1:$SITEPACK_PORT/content.tar.gz" > "$WORK/wrk-herd.txt" 2>&1)
 HWM=$(awk '/VmHWM/ { print $2 }' "/proc/$SITEPACK_PID/status")
@@ -136,3 +154,92 @@ HERD_RPS=$(awk '/Requests\/sec:/ { print $2 }' "$WORK/wrk-herd.txt")
 HERD_ERR=$(grep -E 'Socket errors|Non-2xx' "$WORK/wrk-herd.txt" || echo "no socket errors")
 echo
 echo "sitepack with $HERD_CONNS concurrent downloads: $HERD_RPS req/s, peak RSS (VmHWM) $((HWM / 1024)) MiB (goal <= 64 MiB); $HERD_ERR"
+kill "$SITEPACK_PID"; wait "$SITEPACK_PID" 2>/dev/null || true
+fi
+
+# Publishing never stalls downloads: p99 of 1 KiB requests (wrk --latency, LATENCY_CONNS connections) while a
+# PUBLISH_MB artifact is written into the served store the way build writes a version (a hidden temporary
+# folder in sites/<name>/, renamed to sites/<name>/<sha256>/) and then fetched once, which makes the catalog
+# hash it; against the same run with no publish. The bytes are made (and their sha256 taken) before the
+# measured window, as a build would have; inside it: the copy into the store, the rename, the hash.
+if part publish; then
+STORE=$WORK/store
+write_manifest() {  # write_manifest SHA SIZE OUT: the built manifest, renamed "bench", describing another archive
+    python3 - "$WORK/dist/manifest.json" "$1" "$2" "$3" <<'PY'
+import json, sys
+manifest = json.load(open(sys.argv[1]))
+manifest["name"] = "bench"
+manifest["archive"]["sha256"], manifest["archive"]["size"] = sys.argv[2], int(sys.argv[3])
+json.dump(manifest, open(sys.argv[4], "w"), indent=2, sort_keys=True)
+PY
+}
+BASE_SHA=$LARGE_SHA
+mkdir -p "$STORE/sites/bench/$BASE_SHA"
+cp "$WWW/content.tar.gz" "$STORE/sites/bench/$BASE_SHA/content.tar.gz"
+echo "$BASE_SHA  content.tar.gz" > "$STORE/sites/bench/$BASE_SHA/content.tar.gz.sha256"
+write_manifest "$BASE_SHA" "$LARGE_SIZE" "$STORE/sites/bench/$BASE_SHA/manifest.json"
+cp "$WWW/1k.bin" "$STORE/1k.bin"
+start_sitepack "$STORE"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SITEPACK_PORT/sites/bench/$BASE_SHA/content.tar.gz")" = 200 ] \
+    || { echo "serve.sh: the store's first version is not served" >&2; exit 1; }
+
+# p99 in ms from a wrk --latency report.
+p99_ms() {
+    awk '$1 == "99%" { v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u);
+        f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1; printf "%.3f", v * f }' "$1"
+}
+latency_run() {  # latency_run NAME → wrk report in $WORK/latency-NAME.txt
+    (ulimit -n 20000; wrk -t"$THREADS" -c"$LATENCY_CONNS" -d"$LATENCY_DURATION" --timeout 30s --latency \
+        "http://127.0.0.1:$SITEPACK_PORT/1k.bin" > "$WORK/latency-$1.txt" 2>&1)
+}
+
+IDLE_P99=() PUBLISH_P99=()
+for round in $(seq 1 "$PUBLISH_ROUNDS"); do
+    # The artifact to publish: PUBLISH_MB of seeded pseudo-random bytes, made before the measured window.
+    python3 - "$WORK/publish.bin" "$PUBLISH_MB" "$round" <<'PY'
+import random, sys
+generator = random.Random(int(sys.argv[3]))
+with open(sys.argv[1], "wb") as out:
+    for _ in range(int(sys.argv[2])):
+        out.write(generator.randbytes(1 << 20))
+PY
+    NEW_SHA=$(sha256sum "$WORK/publish.bin" | cut -d' ' -f1)
+    NEW_SIZE=$(stat -c %s "$WORK/publish.bin")
+    sync  # its write-back must not land in the idle run
+
+    latency_run "idle-$round"
+    IDLE_P99+=("$(p99_ms "$WORK/latency-idle-$round.txt")")
+
+    latency_run "publish-$round" &
+    WRK_PID=$!
+    sleep 3
+    start_ns=$(date +%s%N)
+    TMP=$(mktemp -d "$STORE/sites/bench/.tmp-XXXXXX")
+    cp "$WORK/publish.bin" "$TMP/content.tar.gz"
+    echo "$NEW_SHA  content.tar.gz" > "$TMP/content.tar.gz.sha256"
+    write_manifest "$NEW_SHA" "$NEW_SIZE" "$TMP/manifest.json"
+    mv -T "$TMP" "$STORE/sites/bench/$NEW_SHA"
+    touch "$STORE/sites/bench/$NEW_SHA"
+    written_ns=$(date +%s%N)
+    # The first agent to ask waits for the catalog to verify (hash) the new version, then gets it.
+    code=$(curl -s -I -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SITEPACK_PORT/sites/bench/$NEW_SHA/content.tar.gz")
+    served_ns=$(date +%s%N)
+    latest=$(curl -s -o /dev/null -w '%{redirect_url}' "http://127.0.0.1:$SITEPACK_PORT/sites/bench/latest/content.tar.gz")
+    wait "$WRK_PID"
+    PUBLISH_P99+=("$(p99_ms "$WORK/latency-publish-$round.txt")")
+    [ "$code" = 200 ] || { echo "serve.sh: the published version answered $code" >&2; exit 1; }
+    case "$latest" in */$NEW_SHA/*) ;; *) echo "serve.sh: latest did not follow the published version ($latest)" >&2; exit 1 ;; esac
+    echo "publish round $round: p99 idle ${IDLE_P99[-1]} ms, during the publish ${PUBLISH_P99[-1]} ms;" \
+        "written in $(( (written_ns - start_ns) / 1000000 )) ms, verified and served $(( (served_ns - written_ns) / 1000000 )) ms later;" \
+        "$(grep -hE 'Socket errors|Non-2xx' "$WORK/latency-publish-$round.txt" || echo 'no socket errors')"
+    rm -rf "$STORE/sites/bench/$NEW_SHA" "$WORK/publish.bin"
+done
+python3 - "${IDLE_P99[*]}" "${PUBLISH_P99[*]}" "$PUBLISH_MB" "$LATENCY_CONNS" <<'PY'
+import sys
+idle = [float(x) for x in sys.argv[1].split()]; busy = [float(x) for x in sys.argv[2].split()]
+i, b = min(idle), min(busy)
+print(f"\n1 KiB p99 latency (-c{sys.argv[4]}), best round each: idle {i:.3f} ms, while {sys.argv[3]} MB is published {b:.3f} ms,"
+      f" ratio {b / i:.2f}x (goal <= 2x)")
+PY
+kill "$SITEPACK_PID"; wait "$SITEPACK_PID" 2>/dev/null || true
+fi
