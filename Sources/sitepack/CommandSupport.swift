@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import SitepackCore
 
@@ -50,6 +50,11 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
         self.value = value
     }
 
+    /// A default value, shown in --help as whole seconds.
+    init(seconds: Int64) { value = .seconds(seconds) }
+
+    var defaultValueDescription: String { "\(DurationText.wholeSeconds(value))s" }
+
     static var defaultCompletionKind: CompletionKind { .list(["30s", "10m", "12h", "7d"]) }
 }
 
@@ -60,5 +65,56 @@ struct VersionArgument: ExpressibleByArgument, Sendable {
     init?(argument: String) {
         guard let address = try? ArtifactAddress(parsingPin: argument) else { return nil }
         self.address = address
+    }
+}
+
+// Enums of the core, parsed once by argument-parser and listed in --help and shell completion.
+extension SiteRuntime: ExpressibleByArgument {}
+extension TaskOutputFormat: ExpressibleByArgument {}
+extension AccessLogFormat: ExpressibleByArgument {}
+
+/// `--port N` (1-65535) or `--port auto` (the lowest offered port).
+enum PortChoice: ExpressibleByArgument, Sendable {
+    case auto
+    case number(UInt64)
+
+    init?(argument: String) {
+        if argument == "auto" {
+            self = .auto
+        } else if let number = UInt64(argument), (1...65535).contains(number) {
+            self = .number(number)
+        } else {
+            return nil
+        }
+    }
+
+    /// The port, or nil for auto.
+    var value: UInt64? {
+        if case .number(let number) = self { return number }
+        return nil
+    }
+
+    static var defaultCompletionKind: CompletionKind { .list(["auto"]) }
+}
+
+/// A `K=V` flag (labels, environment variables).
+struct KeyValueArgument: ExpressibleByArgument, Sendable {
+    let key: String
+    let value: String
+
+    init?(argument: String) {
+        guard let equals = argument.firstIndex(of: "=") else { return nil }
+        key = String(argument[..<equals])
+        value = String(argument[argument.index(after: equals)...])
+    }
+}
+
+/// An `ATTR:VALUE` agent attribute constraint.
+struct ConstraintArgument: ExpressibleByArgument, Sendable {
+    let constraint: AttributeConstraint
+
+    init?(argument: String) {
+        guard let constraint = try? AttributeConstraint(parsing: argument) else { return nil }
+        self.constraint = constraint
     }
 }

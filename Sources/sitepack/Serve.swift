@@ -29,20 +29,20 @@ extension SitepackCommand {
         @Option(help: "Origin agents use to reach this server (http://host:port, host:port or host).")
         var advertise: String?
 
-        @Option(help: "Access log on stderr: combined, json or off.")
-        var accessLog = "combined"
+        @Option(help: "Access log format on stderr.")
+        var accessLog: AccessLogFormat = .combined
 
         @Option(help: "How long in-flight downloads may continue after SIGTERM/SIGINT (e.g. 30s, 500ms, 2m).")
-        var gracePeriod = "30s"
+        var gracePeriod = DurationArgument(seconds: 30)
 
         @Option(help: "Close a kept-alive connection idle this long.")
-        var idleTimeout = "60s"
+        var idleTimeout = DurationArgument(seconds: 60)
 
         @Option(help: "Close a connection whose request headers take longer than this.")
-        var headerTimeout = "10s"
+        var headerTimeout = DurationArgument(seconds: 10)
 
         @Option(help: "Drop a connection whose client stops reading (unacknowledged data) for this long.")
-        var sendTimeout = "120s"
+        var sendTimeout = DurationArgument(seconds: 120)
 
         @Option(help: "Most connections open at once; more are closed on accept.")
         var maxConnections = 10_000
@@ -51,10 +51,6 @@ extension SitepackCommand {
         var threads: Int?
 
         func validate() throws {
-            guard AccessLogFormat(rawValue: accessLog) != nil else { throw ValidationError("--access-log must be combined, json or off") }
-            for (flag, value) in [("--grace-period", gracePeriod), ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--send-timeout", sendTimeout)] {
-                guard DurationText.parse(value) != nil else { throw ValidationError("\(flag) \(value) is not a duration like 30s or 500ms") }
-            }
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard maxConnections > 0, (threads ?? 1) > 0 else { throw ValidationError("--max-connections and --threads must be positive") }
         }
@@ -64,11 +60,9 @@ extension SitepackCommand {
             try await reportingErrors {
                 let configuration = ServeConfiguration(
                     root: directory, host: host, port: port, advertise: advertise,
-                    accessLog: AccessLogFormat(rawValue: accessLog) ?? .combined,
-                    gracePeriod: DurationText.parse(gracePeriod) ?? .seconds(30), threads: threads,
-                    maxConnections: maxConnections, idleTimeout: DurationText.parse(idleTimeout) ?? .seconds(60),
-                    headerTimeout: DurationText.parse(headerTimeout) ?? .seconds(10),
-                    sendTimeout: DurationText.parse(sendTimeout) ?? .seconds(120))
+                    accessLog: accessLog, gracePeriod: gracePeriod.value, threads: threads,
+                    maxConnections: maxConnections, idleTimeout: idleTimeout.value,
+                    headerTimeout: headerTimeout.value, sendTimeout: sendTimeout.value)
                 let server = try await ArtifactServer.make(configuration: configuration, logger: logger)
                 FileHandleOutput.standardError("sitepack: serving \(directory) on http://\(host):\(server.port) (agents: \(server.origin))")
                 for url in server.advertisedURLs { FileHandleOutput.standardOutput(url) }

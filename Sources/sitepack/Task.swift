@@ -42,10 +42,10 @@ extension SitepackCommand {
         var disk: Double?
 
         @Option(name: .long, help: ArgumentHelp("The port to take from the offer, or auto for the lowest offered one.", valueName: "n|auto"))
-        var port: String = "auto"
+        var port: PortChoice = .auto
 
-        @Option(name: .long, help: ArgumentHelp("What serves the site: python, busybox, sitepack or docker-nginx.", valueName: "runtime"))
-        var runtime: String = SiteRuntime.python.rawValue
+        @Option(name: .long, help: ArgumentHelp("What serves the site.", valueName: "runtime"))
+        var runtime: SiteRuntime = .python
 
         @Option(name: .long, help: ArgumentHelp("The HTTP health check path (default: /).", valueName: "path"))
         var healthPath: String?
@@ -60,7 +60,7 @@ extension SitepackCommand {
         var outputFile: String?
 
         @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Require agent attribute ATTR to match VALUE (repeatable), e.g. rack:r2d2.", valueName: "attr:value"))
-        var constraint: [String] = []
+        var constraint: [ConstraintArgument] = []
 
         @Option(name: .long, help: ArgumentHelp("The framework id (default: the offer's).", valueName: "id"))
         var frameworkId: String?
@@ -69,21 +69,15 @@ extension SitepackCommand {
         var taskId: String?
 
         @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Add a task label (repeatable).", valueName: "k=v"))
-        var label: [String] = []
+        var label: [KeyValueArgument] = []
 
         @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Add an environment variable (repeatable).", valueName: "k=v"))
-        var env: [String] = []
+        var env: [KeyValueArgument] = []
 
-        @Option(name: .long, help: ArgumentHelp("What to print: accept, taskinfo or marathon.", valueName: "format"))
-        var format: String = TaskOutputFormat.accept.rawValue
+        @Option(name: .long, help: ArgumentHelp("What to print.", valueName: "format"))
+        var format: TaskOutputFormat = .accept
 
         func validate() throws {
-            guard let format = TaskOutputFormat(rawValue: format) else {
-                throw ValidationError("--format \(format): expected accept, taskinfo or marathon")
-            }
-            guard SiteRuntime(rawValue: runtime) != nil else {
-                throw ValidationError("--runtime \(runtime): expected python, busybox, sitepack or docker-nginx")
-            }
             if offer == nil && format != .marathon {
                 throw ValidationError("--offer FILE (or - for stdin) is required for --format \(format.rawValue)")
             }
@@ -93,9 +87,6 @@ extension SitepackCommand {
             if cache && outputFile != nil {
                 throw ValidationError("--cache and --output-file conflict: in cache mode the fetcher names the file after the URL, so the archive would not be extracted")
             }
-            _ = try parsedPort()
-            _ = try pairs(label, flag: "--label")
-            _ = try pairs(env, flag: "--env")
         }
 
         func run() async throws {
@@ -107,38 +98,21 @@ extension SitepackCommand {
                         cpus: cpus,
                         mem: mem,
                         disk: disk,
-                        port: try parsedPort(),
-                        constraints: try constraint.map(AttributeConstraint.init(parsing:))
+                        port: port.value,
+                        constraints: constraint.map(\.constraint)
                     ),
-                    runtime: SiteRuntime(rawValue: runtime) ?? .python,
+                    runtime: runtime,
                     healthPath: noHealthCheck ? nil : (healthPath ?? "/"),
                     cache: cache,
                     outputFile: outputFile,
                     frameworkID: frameworkId,
                     taskID: taskId,
-                    labels: try pairs(label, flag: "--label").map { (key: $0.0, value: $0.1) },
-                    environment: try pairs(env, flag: "--env").map { (name: $0.0, value: $0.1) }
+                    labels: label.map { (key: $0.key, value: $0.value) },
+                    environment: env.map { (name: $0.key, value: $0.value) }
                 )
                 let task = try SiteTask(request)
                 let offers = try offer.map { try OfferDocument.offers(from: readOffer($0), source: $0 == "-" ? "stdin" : $0) }
-                FileHandleOutput.standardOutput(try task.render(TaskOutputFormat(rawValue: format) ?? .accept, offers: offers))
-            }
-        }
-
-        func parsedPort() throws -> UInt64? {
-            if port == "auto" { return nil }
-            guard let number = UInt64(port), (1...65535).contains(number) else {
-                throw ValidationError("--port \(port): expected a port number 1-65535 or auto")
-            }
-            return number
-        }
-
-        func pairs(_ values: [String], flag: String) throws -> [(String, String)] {
-            try values.map { text in
-                guard let equals = text.firstIndex(of: "=") else {
-                    throw ValidationError("\(flag) \(text): expected K=V")
-                }
-                return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+                FileHandleOutput.standardOutput(try task.render(format, offers: offers))
             }
         }
 
