@@ -171,7 +171,8 @@ public enum ArchiveVerifier {
         if !isGzip {
             add(.warning, .lint, "not-gzip", nil, "the archive is not gzip-compressed; sitepack artifacts are content.tar.gz", "build it with sitepack build")
         }
-        let blocked = isGzip && BlockedGzipSource.members(fd: fd.rawValue, size: size) != nil
+        let source = try ArchiveSource.choose(for: .file(fd: fd.rawValue), path: path, inflation: .libarchiveFilter)
+        let blocked = isGzip && source.isBlockedGzip
 
         // Pass 2: the entries.
         _ = lseek(fd.rawValue, 0, SEEK_SET)
@@ -189,8 +190,7 @@ public enum ArchiveVerifier {
         var policy = ExtractionPolicy(limits: limits)
         try withUTF8CharacterLocale {
             do {
-                var reader = try ArchiveReader(source: FileByteSource(fd: fd.rawValue, path: path, blockSize: 1 << 16),
-                                               formats: .tarZipCompressed, displayName: path, warningsAreFatal: false)
+                var reader = try source.reader(displayName: path, warningsAreFatal: false)
                 while let header = try reader.nextHeader() {
                     entries += 1
                     format = reader.formatName

@@ -300,16 +300,8 @@ public struct Fetcher: Sendable {
             let reader = try OwnedFileDescriptor(path: temporary, flags: O_RDONLY)
             let fd = reader.rawValue
             let name = plan.destinationName
-            let source: any ArchiveByteSource
-            let formats: ArchiveReadFormats
-            if try BlockedGzipSource.startsWithMember(fd: fd, file: growing) {
-                source = BlockedGzipSource(fd: fd, path: name, growing: growing, threads: options.threads)
-                formats = .tarOnly
-            } else {
-                source = GrowingFileByteSource(fd: fd, path: name, file: growing)
-                formats = .tarZipCompressed
-            }
-            var archive = try ArchiveReader(source: source, formats: formats, displayName: name)
+            var archive = try ArchiveSource.choose(for: .growing(fd: fd, file: growing), path: name,
+                                                   inflation: .parallel(threads: options.threads)).reader(displayName: name)
             let staging = try SandboxStaging(in: options.sandbox)
             var summary = try SafeExtractor(mode: .strict).extract(from: &archive, into: staging.folder, limits: options.limits,
                                                                    beforeCommit: { try growing.waitUntilFinished() })
@@ -391,15 +383,8 @@ public struct Fetcher: Sendable {
         case .mesosCompat:
             reader = try ArchiveReader(source: FileByteSource(fd: fd.rawValue, path: name), formats: .everything, displayName: name)
         case .strict:
-            let size = Int64(lseek(fd.rawValue, 0, SEEK_END))
-            lseek(fd.rawValue, 0, SEEK_SET)
-            if let members = BlockedGzipSource.members(fd: fd.rawValue, size: size) {
-                let source = BlockedGzipSource(fd: fd.rawValue, path: name, members: members, threads: options.threads)
-                reader = try ArchiveReader(source: source, formats: .tarOnly, displayName: name)
-            } else {
-                reader = try ArchiveReader(source: FileByteSource(fd: fd.rawValue, path: name, blockSize: 1 << 16),
-                                           formats: .tarZipCompressed, displayName: name)
-            }
+            reader = try ArchiveSource.choose(for: .file(fd: fd.rawValue), path: name,
+                                              inflation: .parallel(threads: options.threads)).reader(displayName: name)
         }
         let extractor = try SafeExtractor(mode: options.mode)
         guard options.mode == .strict else {
