@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-import Synchronization
 private import CSitepackArchive
 
 /// What an extraction wrote.
@@ -21,49 +20,46 @@ public struct ExtractionSummary: Sendable, Equatable {
     public var topLevelNames: [String] = []
 }
 
-/// Writes an archive's entries to disk with libarchive's `archive_write_disk`, in one of two modes:
+/// Writes an archive's entries to disk, in one of two modes:
 ///
-/// - **strict** (default): every header goes through ``ExtractionPolicy`` first; the writer uses
-///   `SECURE_NODOTDOT | SECURE_SYMLINKS | SECURE_NOABSOLUTEPATHS | NO_OVERWRITE | TIME` (never OWNER or
-///   PERM) with relative names inside a fresh staging folder beside the destination's content, which
-///   is moved in only when the whole archive was written; limits count bytes actually written.
-/// - **Mesos** (`--mesos-compat`): exactly stout's `archiver::extract` as used by Mesos ≥ 1.8 — each
-///   name becomes `join(destination, name)` (one leading `/` stripped), hard-link targets likewise,
-///   symlink targets verbatim, flags `TIME | SECURE_NODOTDOT` with the standard lookup, data copied
-///   only for entries with a positive size, any result `<= ARCHIVE_WARN` fatal, straight into the folder.
+/// - **strict** (default): every header goes through ``ExtractionPolicy`` first, then ``DirectoryWriter``
+///   creates it with `*at` calls relative to open folder descriptors inside a fresh staging folder beside
+///   the destination's content — never following a symlink, never overwriting, never touching the working
+///   directory or the umask — and the staging folder's content is moved in only when the whole archive
+///   was written; limits count bytes actually written. Modes are the policy's (0755/0644), times the
+///   entry's.
+/// - **Mesos** (`--mesos-compat`): exactly stout's `archiver::extract` as used by Mesos ≥ 1.8 — libarchive's
+///   `archive_write_disk`, each name becoming `join(destination, name)` (one leading `/` stripped), hard-link
+///   targets likewise, symlink targets verbatim, flags `TIME | SECURE_NODOTDOT` with the standard lookup,
+///   data copied only for entries with a positive size, any result `<= ARCHIVE_WARN` fatal, straight into
+///   the folder. The names are absolute, so this needs no working directory either.
 public struct SafeExtractor: ~Copyable {
-    private let writer: OpaquePointer
+    /// libarchive's disk writer, for Mesos mode only.
+    private let writer: OpaquePointer?
     private let mode: ExtractionMode
 
-    /// Strict mode works with names relative to the staging folder, so the working directory changes
-    /// for the duration; one extraction at a time per process.
-    private static let workingDirectoryLock = Mutex(())
-
-    /// Prepares a disk writer for `mode`.
+    /// Prepares an extractor for `mode`.
     public init(mode: ExtractionMode) throws {
+        self.mode = mode
+        guard mode == .mesosCompat else {
+            writer = nil
+            return
+        }
         guard let writer = archive_write_disk_new() else {
             throw SitepackError(.archive, "cannot allocate a libarchive disk writer (out of memory)")
         }
         do {
-            switch mode {
-            case .mesosCompat:
-                let flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT
-                try checkArchive(archive_write_disk_set_options(writer, flags), writer, "cannot set extraction options")
-                try checkArchive(archive_write_disk_set_standard_lookup(writer), writer, "cannot set the user lookup")
-            case .strict:
-                let flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS
-                    | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_NO_OVERWRITE
-                try checkArchive(archive_write_disk_set_options(writer, flags), writer, "cannot set extraction options")
-            }
+            let flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+            try checkArchive(archive_write_disk_set_options(writer, flags), writer, "cannot set extraction options")
+            try checkArchive(archive_write_disk_set_standard_lookup(writer), writer, "cannot set the user lookup")
         } catch {
             archive_write_free(writer)
             throw error
         }
         self.writer = writer
-        self.mode = mode
     }
 
-    deinit { archive_write_free(writer) }
+    deinit { if let writer { archive_write_free(writer) } }
 
     /// Extracts every entry of `reader` into `destination` (an existing folder). In strict mode a refused
     /// or failed archive leaves nothing in `destination`, and `beforeCommit` runs (and may refuse by
@@ -72,18 +68,16 @@ public struct SafeExtractor: ~Copyable {
                                   limits: ExtractionLimits = ExtractionLimits(),
                                   beforeCommit: () throws -> Void = {},
                                   progress: (Int64) -> Void = { _ in }) throws -> ExtractionSummary {
-        switch mode {
-        case .mesosCompat:
-            return try extractLikeMesos(from: &reader, into: destination, progress: progress)
-        case .strict:
-            return try extractStrictly(from: &reader, into: destination, limits: limits, beforeCommit: beforeCommit, progress: progress)
+        if let writer {
+            return try Self.extractLikeMesos(from: &reader, writer: writer, into: destination, progress: progress)
         }
+        return try Self.extractStrictly(from: &reader, into: destination, limits: limits, beforeCommit: beforeCommit, progress: progress)
     }
 
     // MARK: Mesos
 
-    private func extractLikeMesos(from reader: inout ArchiveReader, into destination: String,
-                                  progress: (Int64) -> Void) throws -> ExtractionSummary {
+    private static func extractLikeMesos(from reader: inout ArchiveReader, writer: OpaquePointer, into destination: String,
+                                         progress: (Int64) -> Void) throws -> ExtractionSummary {
         var summary = ExtractionSummary()
         while let header = try reader.nextHeader() {
             guard let entry = reader.entry else { break }
@@ -92,20 +86,20 @@ public struct SafeExtractor: ~Copyable {
             if case .hardlink(let target) = header.kind {
                 archive_entry_set_hardlink(entry, Self.mesosJoin(destination, target))
             }
-            try checkMesos(archive_write_header(writer, entry), "cannot extract '\(header.path)'")
+            try checkMesos(archive_write_header(writer, entry), writer, "cannot extract '\(header.path)'")
             if archive_entry_size(entry) > 0 {
                 while let (bytes, offset) = try reader.readBlock() {
                     let result = archive_write_data_block(writer, bytes.baseAddress, bytes.count, offset)
-                    try checkMesos(Int32(truncatingIfNeeded: result), "cannot write '\(header.path)'")
+                    try checkMesos(Int32(truncatingIfNeeded: result), writer, "cannot write '\(header.path)'")
                     summary.bytes += Int64(bytes.count)
                     progress(Int64(bytes.count))
                 }
             }
-            try checkMesos(archive_write_finish_entry(writer), "cannot finish '\(header.path)'")
+            try checkMesos(archive_write_finish_entry(writer), writer, "cannot finish '\(header.path)'")
             summary.entries += 1
             if header.kind == .file { summary.files += 1 }
         }
-        try checkMesos(archive_write_close(writer), "cannot finish extraction")
+        try checkMesos(archive_write_close(writer), writer, "cannot finish extraction")
         return summary
     }
 
@@ -118,7 +112,7 @@ public struct SafeExtractor: ~Copyable {
         return "\(head)/\(tail)"
     }
 
-    private func checkMesos(_ result: Int32, _ context: String) throws {
+    private static func checkMesos(_ result: Int32, _ writer: OpaquePointer, _ context: String) throws {
         // Mesos treats every result <= ARCHIVE_WARN as failure.
         guard result <= ARCHIVE_WARN else { return }
         let text = archive_error_string(writer).map { String(cString: $0) } ?? "libarchive error \(result)"
@@ -127,38 +121,33 @@ public struct SafeExtractor: ~Copyable {
 
     // MARK: Strict
 
-    private func extractStrictly(from reader: inout ArchiveReader, into destination: String,
-                                 limits: ExtractionLimits, beforeCommit: () throws -> Void,
-                                 progress: (Int64) -> Void) throws -> ExtractionSummary {
+    private static func extractStrictly(from reader: inout ArchiveReader, into destination: String,
+                                        limits: ExtractionLimits, beforeCommit: () throws -> Void,
+                                        progress: (Int64) -> Void) throws -> ExtractionSummary {
         let staging = try Self.makeStagingFolder(in: destination)
         TemporaryFiles.shared.register(staging)
         defer {
             try? FileManager.default.removeItem(atPath: staging)
             TemporaryFiles.shared.unregister(staging)
         }
-        var summary = try Self.workingDirectoryLock.withLock { _ in
-            let previous = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard previous >= 0, chdir(staging) == 0 else {
-                let code = errno
-                if previous >= 0 { Glibc.close(previous) }
-                throw SitepackError(.io, "cannot enter staging folder \(staging): \(String(cString: strerror(code)))")
-            }
-            defer {
-                _ = fchdir(previous)
-                Glibc.close(previous)
-            }
-            return try withUTF8CharacterLocale { try writeStrictly(from: &reader, limits: limits, progress: progress) }
+        var summary = try withUTF8CharacterLocale {
+            try writeStrictly(from: &reader, into: staging, limits: limits, progress: progress)
         }
         try beforeCommit()  // e.g. the download that fed the extraction must have ended with a 200
         summary.topLevelNames = try Self.moveContents(of: staging, into: destination)
         return summary
     }
 
-    private func writeStrictly(from reader: inout ArchiveReader, limits: ExtractionLimits,
-                               progress: (Int64) -> Void) throws -> ExtractionSummary {
+    private static func writeStrictly(from reader: inout ArchiveReader, into staging: String, limits: ExtractionLimits,
+                                      progress: (Int64) -> Void) throws -> ExtractionSummary {
         var policy = ExtractionPolicy(limits: limits)
         var summary = ExtractionSummary()
         let archiveName = reader.displayName
+        var disk: DirectoryWriter
+        do { disk = try DirectoryWriter(root: staging) } catch let failure as DiskWriteFailure {
+            throw SitepackError(.io, "cannot open the staging folder \(staging): \(String(cString: strerror(failure.errno)))",
+                                underlying: SystemCallError(failure.call, errno: failure.errno))
+        }
         while let header = try reader.nextHeader() {
             guard let entry = reader.entry else { break }
             let accepted: ExtractionPolicy.Accepted
@@ -172,45 +161,90 @@ public struct SafeExtractor: ~Copyable {
                 continue
             }
             if accepted.droppedSpecialBits { summary.defusedSpecialBits.append(header.path) }
-            _ = accepted.path.withCString { archive_entry_update_pathname_utf8(entry, $0) }
-            if let target = accepted.hardlinkTarget {
-                _ = target.withCString { archive_entry_update_hardlink_utf8(entry, $0) }
-            }
-            if case .symlink = header.kind {} else {
-                archive_entry_set_perm(entry, mode_t(accepted.permissions))
-            }
-            archive_entry_set_uid(entry, 0)
-            archive_entry_set_gid(entry, 0)
-            let status = archive_write_header(writer, entry)
-            if status < ARCHIVE_OK {
-                let text = archive_error_string(writer).map { String(cString: $0) } ?? "error \(status)"
-                throw SitepackError(.unsafeInput, "refused \(archiveName): entry '\(header.path)' breaks rule disk-check: libarchive refused to write it (\(text)); nothing was extracted")
-            }
-            var fileBytes: Int64 = 0
-            if header.kind == .file || accepted.hardlinkTarget != nil && header.size > 0 {
-                while let (bytes, offset) = try reader.readBlock() {
-                    fileBytes += Int64(bytes.count)
-                    summary.bytes += Int64(bytes.count)
-                    try Self.enforce(limits, fileBytes: fileBytes, totalBytes: summary.bytes,
-                                     consumed: reader.consumedBytes, entry: header.path, archive: archiveName)
-                    let result = archive_write_data_block(writer, bytes.baseAddress, bytes.count, offset)
-                    if result < Int(ARCHIVE_OK) {
-                        let text = archive_error_string(writer).map { String(cString: $0) } ?? "error \(result)"
-                        throw SitepackError(.io, "cannot write '\(header.path)' while extracting \(archiveName): \(text)")
+            let components = accepted.path.split(separator: "/")
+            do {
+                switch header.kind {
+                case .directory:
+                    try disk.makeFolder(components, mode: mode_t(accepted.permissions), times: Self.times(of: entry))
+                    try reader.skipData()
+                case .symlink(let target):
+                    try disk.makeSymlink(components, target: target, times: Self.times(of: entry))
+                    try reader.skipData()
+                case .hardlink:
+                    let target = (accepted.hardlinkTarget ?? "").split(separator: "/")
+                    if let fd = try disk.makeHardlink(components, to: target, openForWriting: header.size > 0) {
+                        try copyData(from: &reader, to: fd, entry: header.path, times: Self.times(of: entry),
+                                     limits: limits, summary: &summary, progress: progress)
+                    } else {
+                        try reader.skipData()
                     }
-                    progress(Int64(bytes.count))
+                case .file:
+                    let fd = try disk.createFile(components, mode: mode_t(accepted.permissions))
+                    try copyData(from: &reader, to: fd, entry: header.path, times: Self.times(of: entry),
+                                 limits: limits, summary: &summary, progress: progress)
+                    summary.files += 1
+                default:
+                    // The policy lets through only the kinds above.
+                    throw ExtractionViolation(rule: "special-file", entry: header.path,
+                                              reason: "it is a \(header.kind.name)").error(archive: archiveName)
                 }
-            }
-            let finished = archive_write_finish_entry(writer)
-            if finished < ARCHIVE_OK {
-                let text = archive_error_string(writer).map { String(cString: $0) } ?? "error \(finished)"
-                throw SitepackError(.io, "cannot finish '\(header.path)' while extracting \(archiveName): \(text)")
+            } catch let failure as DiskWriteFailure {
+                throw Self.error(failure, entry: header.path, archive: archiveName)
             }
             summary.entries += 1
-            if header.kind == .file { summary.files += 1 }
         }
-        try checkArchive(archive_write_close(writer), writer, "cannot finish extracting \(archiveName)")
+        do { try disk.finish() } catch let failure as DiskWriteFailure {
+            throw Self.error(failure, entry: failure.path, archive: archiveName)
+        }
         return summary
+    }
+
+    /// Streams the current entry's data into `fd` (which this closes), under the limits, then sets its times.
+    private static func copyData(from reader: inout ArchiveReader, to fd: Int32, entry: String, times: EntryTimes?,
+                                 limits: ExtractionLimits, summary: inout ExtractionSummary,
+                                 progress: (Int64) -> Void) throws {
+        let file = OwnedFileDescriptor(adopting: fd, path: entry)
+        var written: Int64 = 0
+        while let (bytes, offset) = try reader.readBlock() {
+            guard offset == written else {
+                // Sparse entries are refused by the policy; a hole in any other entry's data is refused too.
+                throw ExtractionViolation(rule: "sparse", entry: entry,
+                                          reason: "its data has a hole at offset \(written); sparse entries are not extracted").error(archive: reader.displayName)
+            }
+            written += Int64(bytes.count)
+            summary.bytes += Int64(bytes.count)
+            try Self.enforce(limits, fileBytes: written, totalBytes: summary.bytes,
+                             consumed: reader.consumedBytes, entry: entry, archive: reader.displayName)
+            try file.writeAll(bytes)
+            progress(Int64(bytes.count))
+        }
+        if let times, times.withPointer({ futimens(file.rawValue, $0) }) != 0 {
+            throw DiskWriteFailure(call: "futimens", errno: errno, path: entry)
+        }
+        try file.close()
+    }
+
+    /// The entry's access and modification times as libarchive restores them (`ARCHIVE_EXTRACT_TIME`):
+    /// each one the archive holds; nil when it holds neither.
+    private static func times(of entry: OpaquePointer) -> EntryTimes? {
+        let hasModification = archive_entry_mtime_is_set(entry) != 0
+        let hasAccess = archive_entry_atime_is_set(entry) != 0
+        guard hasModification || hasAccess else { return nil }
+        let omit = timespec(tv_sec: 0, tv_nsec: EntryTimes.omit)
+        return EntryTimes(
+            access: hasAccess ? timespec(tv_sec: time_t(archive_entry_atime(entry)), tv_nsec: archive_entry_atime_nsec(entry)) : omit,
+            modification: hasModification ? timespec(tv_sec: time_t(archive_entry_mtime(entry)), tv_nsec: archive_entry_mtime_nsec(entry)) : omit)
+    }
+
+    /// A failed `*at` call as the user reads it: a refusal (exit 3) when the disk contradicts the
+    /// archive's own entries, an I/O error otherwise.
+    private static func error(_ failure: DiskWriteFailure, entry: String, archive: String) -> SitepackError {
+        let text = String(cString: strerror(failure.errno))
+        if failure.isUnsafe {
+            return SitepackError(.unsafeInput, "refused \(archive): entry '\(entry)' breaks rule disk-check: \(failure.call) of '\(failure.path)' failed (\(text)): it would replace, or write through, something already extracted; nothing was extracted")
+        }
+        return SitepackError(.io, "cannot write '\(entry)' while extracting \(archive): \(failure.call) of '\(failure.path)' failed: \(text); nothing was extracted. Check the sandbox's permissions and free space",
+                             underlying: SystemCallError(failure.call, errno: failure.errno))
     }
 
     private static func enforce(_ limits: ExtractionLimits, fileBytes: Int64, totalBytes: Int64, consumed: Int64,
