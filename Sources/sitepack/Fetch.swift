@@ -113,7 +113,7 @@ extension SitepackCommand {
                 logger.logLevel = output.quiet ? .error : .info
                 TemporaryFiles.shared.removeOnInterrupt()
 
-                let list: [FetchURI]
+                let list: [MesosURI]
                 if let task {
                     guard let data = FileManager.default.contents(atPath: task) else {
                         throw SitepackError(.invalidInput, "cannot read --task file \(task)")
@@ -121,7 +121,7 @@ extension SitepackCommand {
                     list = try TaskURIs.parse(data, source: task)
                 } else {
                     list = uris.map {
-                        FetchURI(value: $0, extract: !noExtract, executable: executable, cache: caching, outputFile: outputFile)
+                        MesosURI(value: $0, extract: !noExtract, executable: executable, cache: caching, outputFile: outputFile)
                     }
                 }
                 let started = Date()

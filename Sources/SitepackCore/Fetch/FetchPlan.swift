@@ -1,40 +1,8 @@
 import Foundation
-/// One `CommandInfo.URI` (mesos.proto): what to fetch and what to do with it.
-public struct FetchURI: Sendable, Equatable, Codable {
-    /// The URI text (`value`).
-    public var value: String
-    /// Unpack archives (proto default true).
-    public var extract: Bool
-    /// chmod 0755 and never extract (proto default false).
-    public var executable: Bool
-    /// Use the fetcher cache (proto default false).
-    public var cache: Bool
-    /// The destination file name relative to the sandbox (`output_file`).
-    public var outputFile: String?
 
-    /// A URI with the proto defaults.
-    public init(value: String, extract: Bool = true, executable: Bool = false, cache: Bool = false, outputFile: String? = nil) {
-        self.value = value
-        self.extract = extract
-        self.executable = executable
-        self.cache = cache
-        self.outputFile = outputFile
-    }
-}
-
-/// What the fetcher does with the file once it has it (mesos.md §1.5–§1.6).
-public enum FetchAction: String, Sendable, Codable {
-    /// Unpacked by libarchive into the sandbox root.
-    case extract
-    /// A bare `.gz`: inflated to the name without `.gz` in the sandbox root.
-    case gunzip
-    /// Left as fetched (`extract: false`).
-    case copy
-    /// Left as fetched, with Mesos's "does not seem to be an archive" warning.
-    case copyNotArchive = "copy-not-archive"
-    /// chmod 0755, never extracted.
-    case executable
-}
+// Until Fetcher.swift is split (issue 9 item 5): its old names for the one URI model.
+public typealias FetchURI = MesosURI
+public typealias FetchAction = MesosURI.Action
 
 /// Where the bytes come from.
 public enum FetchSource: Sendable, Equatable {
@@ -48,13 +16,13 @@ public enum FetchSource: Sendable, Equatable {
 /// source, destination name (`Fetcher::basename` / `output_file`), and action by case-sensitive suffix.
 public struct FetchPlan: Sendable, Equatable {
     /// The URI.
-    public var uri: FetchURI
+    public var uri: MesosURI
     /// Where the bytes come from.
     public var source: FetchSource
     /// The destination path relative to the sandbox (`output_file`, else the basename).
     public var destinationName: String
     /// What to do with the file.
-    public var action: FetchAction
+    public var action: MesosURI.Action
     /// Warnings to show the user (query strings, not-an-archive).
     public var warnings: [String]
     /// The site and digest when the source's path ends in `/sites/<name>/<sha256>/content.tar.gz`
@@ -62,65 +30,30 @@ public struct FetchPlan: Sendable, Equatable {
     /// the fetcher verifies them against it and keys the cache by it.
     public var contentAddress: ArtifactAddress?
 
-    /// The suffixes Mesos hands to libarchive (fetcher.cpp, case-sensitive `endsWith`).
-    public static let archiveSuffixes = [".tar", ".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".zip"]
-
     /// Plans `uri` as Mesos would; `mode` only decides whether an `output_file` with `..` is refused.
-    public init(_ uri: FetchURI, mode: ExtractionMode = .strict) throws {
+    public init(_ uri: MesosURI, mode: ExtractionMode = .strict) throws {
         self.uri = uri
-        let name: String
         if let output = uri.outputFile {
-            try Self.validateOutputFile(output, mode: mode)
-            _ = try Self.basename(uri.value)  // Mesos validates every URI first
-            name = output
-        } else {
-            name = try Self.basename(uri.value)
+            try MesosURI.checkOutputFile(output)
+            try Self.refuseEscape(output, mode: mode)
         }
-        self.destinationName = name
+        self.destinationName = try uri.destinationName()
         self.source = try Self.source(of: uri.value)
         self.contentAddress = ArtifactAddress.parse(urlPath: Self.path(of: source))
-        // With the cache, Mesos tests the suffix of the cache file, whose name always comes from the URI
-        // (`c<serial>-<basename>`), never from output_file (fetcher.cpp F:378, FP:955-992).
-        let suffixName = uri.cache ? try Self.basename(uri.value) : name
+        self.action = try uri.action()
+        let suffixName = try uri.extractionTestedName()
         var warnings: [String] = []
-        if uri.executable {
-            action = .executable
-        } else if !uri.extract {
-            action = .copy
-        } else if Self.archiveSuffixes.contains(where: { suffixName.hasSuffix($0) }) {
-            action = .extract
-        } else if suffixName.hasSuffix(".gz") {
-            action = .gunzip
-        } else {
-            action = .copyNotArchive
+        if action == .copyNotArchive {
             warnings.append("Copying instead of extracting resource from URI with 'extract' flag, because it does not seem to be an archive: \(uri.value)")
         }
         if let query = suffixName.firstIndex(where: { $0 == "?" || $0 == "#" }), action == .copyNotArchive || action == .gunzip {
             let bare = String(suffixName[..<query])
-            if Self.archiveSuffixes.contains(where: { bare.hasSuffix($0) }) || bare.hasSuffix(".gz") {
+            if MesosURI.isArchiveName(bare) || bare.hasSuffix(".gz") {
                 let cacheNote = uri.cache ? " With cache: true the cache file name comes from the URI, so output_file does not help: drop the query string instead." : ""
                 warnings.append("the file name '\(suffixName)' keeps the URI's query string, so Mesos will not extract it (MESOS-3367); set output_file (--output-file \(Self.lastComponent(bare))) or serve the archive at a URL without a query string.\(cacheNote)")
             }
         }
         self.warnings = warnings
-    }
-
-    /// `Fetcher::basename` (src/slave/containerizer/fetcher.cpp): illegal characters, the scheme's
-    /// path part, the text after the last `/` with any query string kept; stout `Path::basename` for
-    /// URIs without a scheme.
-    public static func basename(_ uri: String) throws -> String {
-        if uri.contains("\\") || uri.contains("'") || uri.utf8.contains(0) {
-            throw SitepackError(.fetchBadURI, "Illegal characters in URI: \(uri) (Mesos refuses backslashes, single quotes and NUL)")
-        }
-        if let range = uri.range(of: "://"), uri.distance(from: uri.startIndex, to: range.lowerBound) > 1 {
-            let path = uri[range.upperBound...]
-            guard let slash = path.firstIndex(of: "/"), path.index(after: slash) < path.endIndex else {
-                throw SitepackError(.fetchBadURI, "Malformed URI (missing path): \(uri)")
-            }
-            if let last = path.lastIndex(of: "/") { return String(path[path.index(after: last)...]) }
-            return String(path)
-        }
-        return pathBasename(uri)
     }
 
     /// The path a source names: for http(s), from the `/` after the authority up to any `?` or `#`
@@ -138,26 +71,12 @@ public struct FetchPlan: Sendable, Equatable {
         }
     }
 
-    /// stout's `Path::basename`: "." for "", "/" for all-slashes, trailing slashes ignored.
-    static func pathBasename(_ value: String) -> String {
-        if value.isEmpty { return "." }
-        var end = value.endIndex
-        while end > value.startIndex, value[value.index(before: end)] == "/" { end = value.index(before: end) }
-        if end == value.startIndex { return "/" }
-        let trimmed = value[..<end]
-        if let slash = trimmed.lastIndex(of: "/") { return String(trimmed[trimmed.index(after: slash)...]) }
-        return String(trimmed)
-    }
-
     private static func lastComponent(_ name: String) -> String {
         name.split(separator: "/").last.map(String.init) ?? name
     }
 
-    /// Mesos's `output_file` checks (not empty, not absolute); strict mode also refuses `..`, which
-    /// Mesos forgets (the TODO at fetcher.cpp:157-158).
-    static func validateOutputFile(_ output: String, mode: ExtractionMode) throws {
-        if output.isEmpty { throw SitepackError(.fetchBadURI, "URI output file path cannot be empty") }
-        if output.hasPrefix("/") { throw SitepackError(.fetchBadURI, "URI output file path '\(output)' must be relative to the sandbox") }
+    /// Strict mode refuses an `output_file` with `..`, which Mesos accepts (the TODO at fetcher.cpp:157-158).
+    static func refuseEscape(_ output: String, mode: ExtractionMode) throws {
         if mode == .strict, output.split(separator: "/").contains("..") {
             throw SitepackError(.unsafeInput, "output_file '\(output)' contains '..' and would write outside the sandbox; Mesos accepts it (fetcher.cpp TODO), strict mode refuses it. Use a name inside the sandbox")
         }
@@ -187,8 +106,6 @@ public struct FetchPlan: Sendable, Equatable {
 }
 
 extension SitepackError.Code {
-    /// A URI or output_file Mesos would refuse.
-    public static let fetchBadURI = SitepackError.Code("fetch.bad-uri")
     /// A scheme other than http, https, file.
     public static let fetchUnsupportedScheme = SitepackError.Code("fetch.unsupported-scheme")
     /// The server answered with something other than 200.

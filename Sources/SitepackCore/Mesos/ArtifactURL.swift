@@ -1,8 +1,8 @@
 import Foundation
 
-/// The artifact URL a task fetches, read the way the Mesos fetcher reads it (mesos.md §1.4, §1.6):
-/// what local file name it gets, whether it would be extracted, and whether it is an immutable
-/// content-addressed URL (`…/sites/<name>/<sha256>/content.tar.gz`) that may be cached.
+/// The artifact URL a task fetches, checked for what `task` needs of it: an http(s) URL the fetcher
+/// accepts, that it would extract (the naming and suffix rules are ``MesosURI``'s), and whether it is
+/// an immutable content-addressed URL (`…/sites/<name>/<sha256>/content.tar.gz`) that may be cached.
 public struct ArtifactURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL exactly as given.
     public let text: String
@@ -16,15 +16,11 @@ public struct ArtifactURL: Sendable, Equatable, CustomStringConvertible {
     public let query: String?
     /// The text after `#`, if any.
     public let fragment: String?
-    /// The file name the fetcher gives the download (`Fetcher::basename`: the text after the
+    /// The file name the fetcher gives the download (``MesosURI/basename(_:)``: the text after the
     /// last `/`, query string and all).
     public let fetcherBasename: String
     /// The site name and digest when the path is `…/sites/<name>/<sha256>/content.tar.gz`.
     public let contentAddress: ArtifactAddress?
-
-    /// File name endings the fetcher extracts with libarchive that sitepack artifacts use
-    /// (the match is case-sensitive, §1.6).
-    public static let extractableSuffixes = [".tar.gz", ".tgz"]
 
     /// Parses and checks a URL; refuses what the fetcher itself would reject.
     public init(parsing text: String) throws {
@@ -65,9 +61,7 @@ public struct ArtifactURL: Sendable, Equatable, CustomStringConvertible {
         self.path = String(rest)
         self.query = query
         self.fragment = fragment
-        // Fetcher::basename ignores query strings and fragments: it keeps everything after the last '/'.
-        let everything = text[separator.upperBound...]
-        self.fetcherBasename = everything.lastIndex(of: "/").map { String(everything[everything.index(after: $0)...]) } ?? String(everything)
+        self.fetcherBasename = try MesosURI.basename(text)
         self.contentAddress = ArtifactAddress.parse(urlPath: String(rest))
     }
 
@@ -84,7 +78,7 @@ public struct ArtifactURL: Sendable, Equatable, CustomStringConvertible {
         if query != nil || fragment != nil {
             return "it has a \(query != nil ? "query string" : "fragment"): the Mesos fetcher names the download \"\(fetcherBasename)\" (it does not strip \(query != nil ? "queries" : "fragments"), mesos.md §1.4), which does not end in .tar.gz or .tgz, so the archive would be copied into the sandbox but never extracted"
         }
-        if !Self.extractableSuffixes.contains(where: { fetcherBasename.hasSuffix($0) }) {
+        if !MesosURI.isArtifactName(fetcherBasename) {
             return "its file name \"\(fetcherBasename)\" does not end in .tar.gz or .tgz (case-sensitive), so the Mesos fetcher would copy it into the sandbox without extracting it (mesos.md §1.6) and $MESOS_SANDBOX/site would not exist"
         }
         return nil

@@ -34,8 +34,8 @@ public struct MarathonApp: Encodable, Sendable, Equatable {
     /// `taskKillGracePeriodSeconds` → `KillPolicy.grace_period`.
     public var taskKillGracePeriodSeconds: Double
 
-    /// One `fetch` entry.
-    public struct Fetch: Encodable, Sendable, Equatable {
+    /// One `fetch` entry: Marathon's spelling of a ``MesosURI`` (1:1, with the same defaults).
+    public struct Fetch: Codable, Sendable, Equatable {
         /// `uri`.
         public var uri: String
         /// `extract`.
@@ -46,6 +46,32 @@ public struct MarathonApp: Encodable, Sendable, Equatable {
         public var cache: Bool
         /// `destPath` → `output_file`.
         public var destPath: String?
+
+        /// The entry for a Mesos URI.
+        public init(_ uri: MesosURI) {
+            self.uri = uri.value
+            self.extract = uri.extract
+            self.executable = uri.executable
+            self.cache = uri.cache
+            self.destPath = uri.outputFile
+        }
+
+        /// Decodes an entry; absent fields take Marathon's defaults, which mirror mesos.proto's.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(MesosURI(
+                value: try container.decode(String.self, forKey: .uri),
+                extract: try container.decodeIfPresent(Bool.self, forKey: .extract) ?? true,
+                executable: try container.decodeIfPresent(Bool.self, forKey: .executable) ?? false,
+                cache: try container.decodeIfPresent(Bool.self, forKey: .cache) ?? false,
+                outputFile: try container.decodeIfPresent(String.self, forKey: .destPath)
+            ))
+        }
+
+        /// The `CommandInfo.URI` Marathon makes of this entry.
+        public var mesosURI: MesosURI {
+            MesosURI(value: uri, extract: extract, executable: executable, cache: cache, outputFile: destPath)
+        }
     }
 
     /// One `portDefinitions` entry.

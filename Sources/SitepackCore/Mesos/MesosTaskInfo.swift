@@ -42,32 +42,13 @@ public struct MesosTaskInfo: Encodable, Sendable, Equatable {
     /// `CommandInfo`.
     public struct CommandInfo: Encodable, Sendable, Equatable {
         /// `uris`: what the fetcher downloads into the sandbox first.
-        public var uris: [URI]
+        public var uris: [MesosURI]
         /// `environment`.
         public var environment: Environment
         /// `shell`: true runs `/bin/sh -c value`; false with no value runs a Docker image's entrypoint.
         public var shell: Bool
         /// `value`: the shell command.
         public var value: String?
-    }
-
-    /// `CommandInfo.URI`.
-    public struct URI: Encodable, Sendable, Equatable {
-        /// `value` (required): the URL.
-        public var value: String
-        /// `extract`: unpack a recognised archive into the sandbox.
-        public var extract: Bool
-        /// `executable`: chmod 0755 (then `extract` is ignored).
-        public var executable: Bool
-        /// `cache`: use the agent's fetcher cache (safe only for immutable URLs).
-        public var cache: Bool
-        /// `output_file`: the local name instead of the URL's basename.
-        public var outputFile: String?
-
-        enum CodingKeys: String, CodingKey {
-            case value, extract, executable, cache
-            case outputFile = "output_file"
-        }
     }
 
     /// `Environment`.

@@ -104,9 +104,7 @@ public struct SiteTask: Sendable {
         variables += request.environment.map { MesosTaskInfo.Environment.Variable(name: $0.name, value: $0.value) }
 
         let command = MesosTaskInfo.CommandInfo(
-            uris: uris.map {
-                MesosTaskInfo.URI(value: $0.uri, extract: $0.extract, executable: $0.executable, cache: $0.cache, outputFile: $0.destPath)
-            },
+            uris: uris,
             environment: MesosTaskInfo.Environment(variables: variables),
             shell: request.runtime.shellCommand != nil,
             value: request.runtime.shellCommand
@@ -167,7 +165,7 @@ public struct SiteTask: Sendable {
             cpus: ScalarQuantity.value(milli: ScalarQuantity.milli(needs.cpus)),
             mem: ScalarQuantity.value(milli: ScalarQuantity.milli(needs.mem)),
             disk: needs.disk.map { ScalarQuantity.value(milli: ScalarQuantity.milli($0)) },
-            fetch: uris,
+            fetch: uris.map(MarathonApp.Fetch.init),
             labels: Dictionary(labels.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
             taskKillGracePeriodSeconds: Self.killGracePeriodSeconds
         )
@@ -201,11 +199,12 @@ public struct SiteTask: Sendable {
         return app
     }
 
-    /// The URIs to fetch, in Marathon `fetch` form (mapped 1:1 onto `CommandInfo.URI`).
-    var uris: [MarathonApp.Fetch] {
-        var list = [MarathonApp.Fetch(uri: artifact.text, extract: true, executable: false, cache: request.cache, destPath: request.outputFile)]
+    /// The URIs to fetch: the artifact, extracted into the sandbox, and for the sitepack runtime the
+    /// agent binary, made executable. The TaskInfo carries them; Marathon's `fetch` is mapped from them.
+    public var uris: [MesosURI] {
+        var list = [MesosURI(value: artifact.text, extract: true, executable: false, cache: request.cache, outputFile: request.outputFile)]
         if request.runtime == .sitepack {
-            list.append(MarathonApp.Fetch(uri: SiteRuntime.binaryURL(for: artifact), extract: false, executable: true, cache: false, destPath: nil))
+            list.append(MesosURI(value: SiteRuntime.binaryURL(for: artifact), extract: false, executable: true, cache: false))
         }
         return list
     }
@@ -254,7 +253,7 @@ public struct SiteTask: Sendable {
         guard !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
             throw refuse("--output-file \(outputFile): must not contain empty, '.' or '..' components (Mesos does not check '..', mesos.md §1.4)")
         }
-        guard ArtifactURL.extractableSuffixes.contains(where: { outputFile.hasSuffix($0) }) else {
+        guard MesosURI.isArtifactName(outputFile) else {
             throw refuse("--output-file \(outputFile): must end in .tar.gz or .tgz, or the fetcher would not extract it (mesos.md §1.6)")
         }
     }
@@ -270,7 +269,7 @@ public struct SiteTask: Sendable {
             origin = "the site name \(address.name) in --artifact"
         } else {
             var base = artifact.path.split(separator: "/").last.map(String.init) ?? ""
-            for suffix in ArtifactURL.extractableSuffixes where base.hasSuffix(suffix) {
+            for suffix in MesosURI.artifactSuffixes where base.hasSuffix(suffix) {
                 base.removeLast(suffix.count)
             }
             name = base

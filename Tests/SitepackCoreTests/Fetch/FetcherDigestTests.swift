@@ -57,7 +57,7 @@ import Testing
 
         /// Fetches `path` without extracting it.
         func fetch(_ path: String, into sandbox: String, cache: Bool = false, sha256: String? = nil) throws -> FetchResult {
-            try fetcher(sandbox, cache: cache, sha256: sha256).fetch(FetchURI(value: path, extract: false))
+            try fetcher(sandbox, cache: cache, sha256: sha256).fetch(MesosURI(value: path, extract: false))
         }
 
         func listing(_ relative: String) -> [String] {
