@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `sitepack verify`: gzip and tar integrity (``StreamIntegrity``), every entry against the manifest
+/// (``ManifestComparison``), and a lint for what strict fetch would refuse and what trips Mesos's
+/// fetcher (``SafetyLint``).
+public enum ArchiveVerifier {
+    /// Verifies `path`, against `manifest` when given.
+    public static func verify(archive path: String, manifest: Manifest? = nil) throws -> VerifyReport {
+        let fd = try OwnedFileDescriptor(path: path, flags: O_RDONLY)
+        let size = Int64(lseek(fd.rawValue, 0, SEEK_END))
+        let integrity = try StreamIntegrity.check(fd)
+        let source = try ArchiveSource.choose(for: .file(fd: fd.rawValue), path: path, inflation: .libarchiveFilter)
+        var findings = integrity.findings
+        let scan = try scanEntries(source, path: path, findings: &findings)
+        if let manifest {
+            findings += ManifestComparison.findings(manifest, integrity: integrity, size: size, inventory: scan.inventory)
+        }
+        findings.sort { $0.severity > $1.severity }
+        return VerifyReport(archive: path, sha256: integrity.sha256, size: size, filter: scan.filter, format: scan.format,
+                            blockedGzip: integrity.isGzip && source.isBlockedGzip, tarSHA256: integrity.tarSHA256,
+                            entries: scan.lint.entryCount, files: scan.inventory.files, bytes: scan.inventory.bytes,
+                            manifestChecked: manifest != nil, findings: findings)
+    }
+
+    /// What the second pass learnt.
+    struct EntryScan {
+        var inventory = ArchiveInventory()
+        var lint = SafetyLint()
+        var format = "unknown"
+        var filter = "none"
+    }
+
+    /// The second pass: every entry through the lint and into the inventory, then the layout rules.
+    /// An archive libarchive cannot read is a finding (`archive-unreadable`), not an error.
+    static func scanEntries(_ source: ArchiveSource, path: String, findings: inout [VerifyFinding]) throws -> EntryScan {
+        var scan = EntryScan()
+        try withUTF8CharacterLocale {
+            do {
+                var reader = try source.reader(displayName: path, warningsAreFatal: false)
+                while let header = try reader.nextHeader() {
+                    scan.format = reader.formatName
+                    scan.filter = reader.filterName
+                    let normalized = try scan.lint.check(header, into: &findings)
+                    try scan.inventory.record(header, at: normalized, from: &reader)
+                }
+                scan.format = scan.lint.entryCount > 0 ? reader.formatName : scan.format
+                scan.filter = reader.filterName
+            } catch let error as SitepackError {
+                findings.append(VerifyFinding(.error, .corrupt, "archive-unreadable", nil, "cannot read the archive: \(error.message)", "rebuild the artifact; an HTML error page saved as .tar.gz looks like this too"))
+            }
+        }
+        scan.lint.checkLayout(paths: Set(scan.inventory.entries.keys), into: &findings)
+        return scan
+    }
+}
