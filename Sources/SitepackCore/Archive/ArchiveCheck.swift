@@ -14,4 +14,6 @@ func checkArchive(_ result: Int32, _ archive: OpaquePointer, _ context: @autoclo
 extension SitepackError.Code {
     /// libarchive reported an error while reading or writing an archive.
     public static let archive = SitepackError.Code("archive")
+    /// Compressed or archive data that cannot be decoded.
+    public static let corruptArchive = SitepackError.Code("corrupt-archive")
 }

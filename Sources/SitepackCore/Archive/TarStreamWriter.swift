@@ -3,16 +3,6 @@ private import CSitepackArchive
 import Glibc
 #endif
 
-/// The kind of a tar entry sitepack writes.
-public enum TarEntryKind: Sendable, Equatable {
-    /// A regular file of the given size.
-    case file(size: Int64)
-    /// A directory.
-    case directory
-    /// A symbolic link with a relative target.
-    case symlink(target: String)
-}
-
 /// Owner of a libarchive writer producing a restricted-pax tar stream (no compression filter) into
 /// a sink, with the reproducibility rules of DESIGN.md applied to every entry: uid/gid 0, empty
 /// owner names, the given mode and one mtime with zero nanoseconds.
