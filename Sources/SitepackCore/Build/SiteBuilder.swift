@@ -6,18 +6,6 @@ import Darwin
 public import Foundation
 import Crypto
 
-/// What a build produced.
-public struct BuildResult: Sendable {
-    /// The manifest written beside the archive.
-    public var manifest: Manifest
-    /// Path of `content.tar.gz`.
-    public var archivePath: String
-    /// Path of `manifest.json`.
-    public var manifestPath: String
-    /// Wall time of the build in seconds.
-    public var seconds: Double
-}
-
 /// Packs a site folder into `content.tar.gz`, `content.tar.gz.sha256` and `manifest.json`, following
 /// the archive contract of DESIGN.md. Files are read once: each is hashed for the manifest while its
 /// bytes stream through the tar writer, the tar stream is hashed, and 2 MiB blocks are compressed on

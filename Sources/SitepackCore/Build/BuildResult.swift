@@ -1,0 +1,11 @@
+/// What a build produced.
+public struct BuildResult: Sendable {
+    /// The manifest written beside the archive.
+    public var manifest: Manifest
+    /// Path of `content.tar.gz`.
+    public var archivePath: String
+    /// Path of `manifest.json`.
+    public var manifestPath: String
+    /// Wall time of the build in seconds.
+    public var seconds: Double
+}
