@@ -64,8 +64,9 @@ public final class ArtifactCatalog: Sendable {
     /// The state request handlers read.
     var snapshot: CatalogSnapshot { state.withLock { $0.snapshot } }
 
-    /// Whether a version of the store at `address` was published but is not (yet) in the current state:
-    /// its `manifest.json` is on disk (one `lstat`) and is not one the last scan refused.
+    /// Whether the store holds a version at `address` that a scan should look at: its `manifest.json` is on
+    /// disk (one `lstat`) and is not one the last scan refused. True for a version just published, and for
+    /// one the state lists whose files changed since it was verified.
     func hasUnscannedStoreVersion(_ address: ArtifactAddress) -> Bool {
         let manifestPath = address.versionFolder(in: root) + "/" + ArtifactAddress.manifestFile
         guard let identity = FileIdentity.ofLink(path: manifestPath), identity.isRegularFile else { return false }

@@ -53,9 +53,13 @@ public struct FileIdentity: Hashable, Sendable {
     /// archive, and every link or unlink of an inode changes its ctime without touching a byte, so a
     /// ctime-keyed digest would go stale (and a 500 MB archive be hashed again) at every publish.
     public struct Content: Hashable, Sendable {
+        /// The file system's device number.
         public var device: UInt64
+        /// The inode number on that device.
         public var inode: UInt64
+        /// Size in bytes.
         public var size: Int64
+        /// Modification time in nanoseconds since the epoch.
         public var modifiedNanoseconds: Int64
     }
 
