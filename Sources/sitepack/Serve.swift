@@ -50,6 +50,9 @@ extension SitepackCommand {
         @Option(help: "Event loop threads (default: one per core).")
         var threads: Int?
 
+        @Flag(help: "Print the origin and URLs as one JSON object on stdout instead of a URL a line.")
+        var json = false
+
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard maxConnections > 0, (threads ?? 1) > 0 else { throw ValidationError("--max-connections and --threads must be positive") }
@@ -64,10 +67,27 @@ extension SitepackCommand {
                     maxConnections: maxConnections, idleTimeout: idleTimeout.value,
                     headerTimeout: headerTimeout.value, sendTimeout: sendTimeout.value)
                 let server = try await ArtifactServer.make(configuration: configuration, logger: logger)
-                FileHandleOutput.standardError("sitepack: serving \(directory) on http://\(host):\(server.port) (agents: \(server.origin))")
-                for url in server.advertisedURLs { FileHandleOutput.standardOutput(url) }
-                try await server.runUntilSignalled(logger: logger)
+                let (directory, host, json) = (directory, host, json)
+                let (port, origin, urls) = (server.port, server.origin, server.advertisedURLs)
+                // Announced only once SIGTERM/SIGINT are trapped, so a supervisor that reads the URLs and
+                // stops the server at once gets a graceful exit 0.
+                try await server.runUntilSignalled(logger: logger) {
+                    FileHandleOutput.standardError("sitepack: serving \(directory) on http://\(host):\(port) (agents: \(origin))")
+                    if json {
+                        try? FileHandleOutput.json(ServeSummary(directory: directory, port: port, origin: origin, urls: urls))
+                    } else {
+                        for url in urls { FileHandleOutput.standardOutput(url) }
+                    }
+                }
             }
         }
     }
+}
+
+/// The `--json` announcement of `sitepack serve`.
+struct ServeSummary: Encodable {
+    let directory: String
+    let port: Int
+    let origin: String
+    let urls: [String]
 }
