@@ -1,9 +1,5 @@
 import Foundation
 
-// Until Fetcher.swift is split (issue 9 item 5): its old names for the one URI model.
-public typealias FetchURI = MesosURI
-public typealias FetchAction = MesosURI.Action
-
 /// Where the bytes come from.
 public enum FetchSource: Sendable, Equatable {
     /// `http://` or `https://`, downloaded with libcurl.
