@@ -183,11 +183,17 @@ struct ServeIntegrationTests {
         let pipe = Pipe()
         slow.standardOutput = pipe
         try slow.run()
-        try await Task.sleep(for: .milliseconds(600))
+        // SIGTERM once the download is under way (not after a fixed pause, which a busy machine outruns).
+        let started = waitUntil(30) {
+            ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0) > 0
+        }
+        #expect(started)
         kill(server.process.processIdentifier, SIGTERM)
-        try await Task.sleep(for: .milliseconds(200))
-        let late = try Self.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", server.base + "/index.html"])
-        #expect(late == "000")
+        // New connections are refused soon after, while the download goes on.
+        let refused = waitUntil(20) {
+            (try? Self.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", server.base + "/index.html"])) == "000"
+        }
+        #expect(refused)
         let code = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         slow.waitUntilExit()
         #expect(code == "200")
