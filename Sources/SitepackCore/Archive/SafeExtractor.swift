@@ -32,15 +32,14 @@ public struct ExtractionSummary: Sendable, Equatable {
 ///   `archive_write_disk`, each name becoming `join(destination, name)` (one leading `/` stripped), hard-link
 ///   targets likewise, symlink targets verbatim, flags `TIME | SECURE_NODOTDOT` with the standard lookup,
 ///   data copied only for entries with a positive size, any result `<= ARCHIVE_WARN` fatal, straight into
-///   the folder. The names are absolute, so this needs no working directory either.
+///   the folder. The names are absolute, so this needs no working directory either (libarchive itself
+///   still `chdir`s down a path of `PATH_MAX` bytes or more, as it does in Mesos's own fetcher process).
 public struct SafeExtractor: ~Copyable {
     /// libarchive's disk writer, for Mesos mode only.
     private let writer: OpaquePointer?
-    private let mode: ExtractionMode
 
     /// Prepares an extractor for `mode`.
     public init(mode: ExtractionMode) throws {
-        self.mode = mode
         guard mode == .mesosCompat else {
             writer = nil
             return
