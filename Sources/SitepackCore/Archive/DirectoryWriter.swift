@@ -4,37 +4,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Access and modification times to give a file system object; `UTIME_OMIT` leaves one as it is.
-struct EntryTimes: Sendable {
-    var access: timespec
-    var modification: timespec
-
-    /// `UTIME_OMIT` from <sys/stat.h>, a macro Swift does not import.
-    static let omit = (1 << 30) - 2
-
-    /// Calls `body` with the two-element array `futimens`/`utimensat` take.
-    func withPointer<T>(_ body: (UnsafePointer<timespec>) -> T) -> T {
-        withUnsafePointer(to: (access, modification)) { pair in
-            pair.withMemoryRebound(to: timespec.self, capacity: 2) { body($0) }
-        }
-    }
-}
-
-/// A system call of ``DirectoryWriter`` that failed, with the relative path it acted on.
-struct DiskWriteFailure: Error, Sendable {
-    /// The call, such as `openat`.
-    var call: String
-    /// Its `errno`.
-    var errno: Int32
-    /// The path relative to the extraction root.
-    var path: String
-
-    /// The disk does not look the way the archive's own entries made it (a name taken, a folder that is a
-    /// symlink or a file, a name or nesting the file system cannot hold): the archive is refused rather
-    /// than written through or over.
-    var isUnsafe: Bool { [EEXIST, ELOOP, ENOTDIR, EISDIR, EMLINK, ENAMETOOLONG].contains(errno) }
-}
-
 /// Creates an archive's folders, files and links below one root folder with `*at` system calls on
 /// directory descriptors: no path is ever resolved from the working directory (which stays untouched,
 /// so other threads may spawn processes meanwhile), no symlink is followed (`O_NOFOLLOW` on every

@@ -14,4 +14,22 @@ public struct ExtractionLimits: Sendable, Equatable, Codable {
 
     /// The defaults above.
     public init() {}
+
+    /// Checks the byte limits after a write: `fileBytes` written to the current file, `totalBytes` in
+    /// all, from `consumed` compressed bytes read. Throws the violation (with the rule
+    /// `file-too-large`, `too-many-bytes` or `compression-ratio`) as the error of `archive`.
+    public func enforce(fileBytes: Int64, totalBytes: Int64, consumed: Int64, entry: String, archive: String) throws {
+        if fileBytes > maxFileBytes {
+            throw ExtractionViolation(rule: "file-too-large", entry: entry,
+                                      reason: "it holds more than \(maxFileBytes) bytes (the per-file limit, --max-file-bytes)").error(archive: archive)
+        }
+        if totalBytes > maxBytes {
+            throw ExtractionViolation(rule: "too-many-bytes", entry: entry,
+                                      reason: "the archive expands to more than \(maxBytes) bytes (--max-bytes)").error(archive: archive)
+        }
+        if totalBytes > ratioFloor, totalBytes > maxRatio * max(consumed, 1) {
+            throw ExtractionViolation(rule: "compression-ratio", entry: entry,
+                                      reason: "\(totalBytes) bytes came out of \(consumed) compressed bytes, more than \(maxRatio):1 (a decompression bomb?)").error(archive: archive)
+        }
+    }
 }

@@ -198,8 +198,8 @@ public struct SafeExtractor: ~Copyable {
             }
             written += Int64(bytes.count)
             summary.bytes += Int64(bytes.count)
-            try Self.enforce(limits, fileBytes: written, totalBytes: summary.bytes,
-                             consumed: reader.consumedBytes, entry: entry, archive: reader.displayName)
+            try limits.enforce(fileBytes: written, totalBytes: summary.bytes,
+                               consumed: reader.consumedBytes, entry: entry, archive: reader.displayName)
             try file.writeAll(bytes)
             progress(Int64(bytes.count))
         }
@@ -230,22 +230,6 @@ public struct SafeExtractor: ~Copyable {
         }
         return SitepackError(.io, "cannot write '\(entry)' while extracting \(archive): \(failure.call) of '\(failure.path)' failed: \(text); nothing was extracted. Check the sandbox's permissions and free space",
                              underlying: SystemCallError(failure.call, errno: failure.errno))
-    }
-
-    private static func enforce(_ limits: ExtractionLimits, fileBytes: Int64, totalBytes: Int64, consumed: Int64,
-                                entry: String, archive: String) throws {
-        if fileBytes > limits.maxFileBytes {
-            throw ExtractionViolation(rule: "file-too-large", entry: entry,
-                                      reason: "it holds more than \(limits.maxFileBytes) bytes (the per-file limit, --max-file-bytes)").error(archive: archive)
-        }
-        if totalBytes > limits.maxBytes {
-            throw ExtractionViolation(rule: "too-many-bytes", entry: entry,
-                                      reason: "the archive expands to more than \(limits.maxBytes) bytes (--max-bytes)").error(archive: archive)
-        }
-        if totalBytes > limits.ratioFloor, totalBytes > limits.maxRatio * max(consumed, 1) {
-            throw ExtractionViolation(rule: "compression-ratio", entry: entry,
-                                      reason: "\(totalBytes) bytes came out of \(consumed) compressed bytes, more than \(limits.maxRatio):1 (a decompression bomb?)").error(archive: archive)
-        }
     }
 
     /// A fresh, private folder inside `destination`, so the final renames stay on one file system.

@@ -39,7 +39,7 @@ public struct SiteScanner {
         guard stat(realRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             throw SitepackError(.siteMissing, "\(root) is not a folder: give the path of the site's folder")
         }
-        entries = [SiteEntry(archivePath: prefix, sourcePath: realRoot, kind: .directory, mode: 0o755, mtime: Int64(info.st_mtim.tv_sec))]
+        entries = [SiteEntry(archivePath: prefix, sourcePath: realRoot, kind: .directory, mode: 0o755, mtime: info.st_mtim.wholeSeconds)]
         var ancestors: Set<FileIdentity> = [FileIdentity(info)]
         try walk(directory: realRoot, relative: "", ancestors: &ancestors)
         guard entries.count > 1 else {
@@ -106,7 +106,7 @@ public struct SiteScanner {
                     linkTarget = Self.normalisedTarget(target, linkFolder: directory, resolved: resolved)
                 }
             }
-            let mtime = Int64(info.st_mtim.tv_sec)
+            let mtime = info.st_mtim.wholeSeconds
             switch type {
             case S_IFDIR:
                 let identity = FileIdentity(info)

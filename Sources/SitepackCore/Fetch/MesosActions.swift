@@ -97,7 +97,7 @@ struct MesosActions {
                 try inflater.inflate(UnsafeRawBufferPointer(rebasing: bytes[0..<got])) { piece in
                     written += Int64(piece.count)
                     if strict {
-                        try Self.enforce(limits, written: written, consumed: consumed, entry: name, archive: name)
+                        try limits.enforce(fileBytes: written, totalBytes: written, consumed: consumed, entry: name, archive: name)
                     }
                     try out.writeAll(piece)
                 }
@@ -110,25 +110,6 @@ struct MesosActions {
             throw SitepackError(.io, "cannot write \(output): \(String(cString: strerror(errno)))")
         }
         return written
-    }
-
-    /// The byte limits of strict extraction for gunzip's one output file, which is also the whole
-    /// output: `--max-file-bytes`, `--max-bytes`, then the ratio once past the floor.
-    // TODO(issue 9): SafeExtractor checks the same three limits privately (Archive/); when
-    // ExtractionPolicy offers that check, call it here instead of repeating it.
-    static func enforce(_ limits: ExtractionLimits, written: Int64, consumed: Int64, entry: String, archive: String) throws {
-        if written > limits.maxFileBytes {
-            throw ExtractionViolation(rule: "file-too-large", entry: entry,
-                                      reason: "it holds more than \(limits.maxFileBytes) bytes (the per-file limit, --max-file-bytes)").error(archive: archive)
-        }
-        if written > limits.maxBytes {
-            throw ExtractionViolation(rule: "too-many-bytes", entry: entry,
-                                      reason: "the archive expands to more than \(limits.maxBytes) bytes (--max-bytes)").error(archive: archive)
-        }
-        if written > limits.ratioFloor, written > limits.maxRatio * max(consumed, 1) {
-            throw ExtractionViolation(rule: "compression-ratio", entry: entry,
-                                      reason: "\(written) bytes came out of \(consumed) compressed bytes, more than \(limits.maxRatio):1 (a decompression bomb?)").error(archive: archive)
-        }
     }
 
     /// Copies a cache object to `destination` (through a temporary file, renamed into place).

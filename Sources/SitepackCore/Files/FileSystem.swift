@@ -68,17 +68,21 @@ public enum FileSystem {
         status(path).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
     }
 
-    /// Sets a path's modification (and access) time to now, without following a final symlink.
-    public static func touch(_ path: String) throws {
-        guard utimensat(AT_FDCWD, path, nil, AT_SYMLINK_NOFOLLOW) == 0 else {
+    /// Sets a path's access and modification times to `nanoseconds` since 1970, without following a final symlink.
+    public static func setModified(_ path: String, nanoseconds: Int64) throws {
+        var times = [timespec(nanoseconds: nanoseconds), timespec(nanoseconds: nanoseconds)]
+        guard utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) == 0 else {
             let code = errno
             throw SitepackError(.io, "cannot set the time of \(path): \(String(cString: strerror(code)))", underlying: SystemCallError("utimensat", errno: code))
         }
     }
 
+    /// The real-time clock now, in nanoseconds since 1970.
+    public static func nowNanoseconds() -> Int64 { timespec.realtimeNanoseconds() }
+
     /// Modification time of a `stat` in nanoseconds since 1970.
     static func modifiedNanoseconds(_ info: stat) -> Int64 {
-        Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        info.st_mtim.nanoseconds
     }
 
     /// Names in a folder (without `.` and `..`), or an empty list if it cannot be read.

@@ -19,8 +19,8 @@ public struct FileIdentity: Hashable, Sendable {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         size = Int64(info.st_size)
-        modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        changedNanoseconds = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        modifiedNanoseconds = info.st_mtim.nanoseconds
+        changedNanoseconds = info.st_ctim.nanoseconds
         let type = info.st_mode & S_IFMT
         isRegularFile = type == S_IFREG
         isDirectory = type == S_IFDIR

@@ -60,8 +60,7 @@ extension ArtifactStore {
             }
         }
         // It predates every version built from now on.
-        var times = [timespec(tv_sec: archiveInfo.st_mtim.tv_sec, tv_nsec: archiveInfo.st_mtim.tv_nsec),
-                     timespec(tv_sec: archiveInfo.st_mtim.tv_sec, tv_nsec: archiveInfo.st_mtim.tv_nsec)]
+        var times = [archiveInfo.st_mtim, archiveInfo.st_mtim]
         utimensat(AT_FDCWD, staging, &times, 0)
         let folder = address.versionFolder(in: root)
         try FileSystem.rename(staging, to: folder)

@@ -115,7 +115,7 @@ public struct ArtifactStore: Sendable {
             FileSystem.syncDirectory(siteFolder)
         }
         added = true
-        try makeNewest(folder)
+        try makeNewest(folder, name: name)
         try linkTop(to: folder)
         guard let version = versions(of: name).first(where: { $0.address == address }) else {
             throw SitepackError(.io, "version \(address) vanished from \(folder) while it was being added; is another process pruning \(root)?")
@@ -137,9 +137,12 @@ public struct ArtifactStore: Sendable {
         return true
     }
 
-    /// Marks a version folder as the most recently added of its site.
-    private func makeNewest(_ folder: String) throws {
-        try FileSystem.touch(folder)
+    /// Marks a version folder as the most recently added of its site: its mtime becomes now, or just
+    /// after the newest other version's when the clock has not moved on (file times tick in jiffies, so
+    /// two quick adds could otherwise tie).
+    private func makeNewest(_ folder: String, name: String) throws {
+        let others = versions(of: name).filter { $0.folder != folder }.map(\.addedNanoseconds).max() ?? .min
+        try FileSystem.setModified(folder, nanoseconds: max(FileSystem.nowNanoseconds(), others &+ 1))
     }
 
     /// Points `<root>/content.tar.gz`, `.sha256` and `manifest.json` at a version: each is a hard link

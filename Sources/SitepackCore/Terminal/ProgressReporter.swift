@@ -79,8 +79,6 @@ public final class ProgressReporter: Sendable {
     }
 
     static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+        Double(timespec.monotonicNanoseconds()) / 1e9
     }
 }

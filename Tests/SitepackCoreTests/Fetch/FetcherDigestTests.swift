@@ -8,9 +8,8 @@ import Testing
 /// named its digest: verified before use, cached by that digest, and never served stale; any other
 /// URI is cached by its text and reported unverified. Local store paths, packed by GNU tar.
 ///
-/// The URIs are fetched with `extract: false`: strict extraction changes the process's working
-/// directory while it runs (SafeExtractor), which would race with other suites starting processes
-/// in this test process. Extraction and reruns are covered by FetchIntegrationTests, on the binary.
+/// The URIs are fetched with `extract: false`, to test the digest and the cache alone; extraction and
+/// reruns are covered by FetchIntegrationTests, on the binary.
 @Suite struct FetcherDigestTests {
     /// A temp folder with two versions of a site packed by GNU tar, laid out as a store, plus a store
     /// whose v1 address holds v2's bytes.
