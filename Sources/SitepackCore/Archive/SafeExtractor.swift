@@ -234,13 +234,7 @@ public struct SafeExtractor: ~Copyable {
 
     /// A fresh, private folder inside `destination`, so the final renames stay on one file system.
     static func makeStagingFolder(in destination: String) throws -> String {
-        var template = Array("\(destination)/.sitepack-extract-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else {
-            let code = errno
-            throw SitepackError(.io, "cannot create a staging folder in \(destination): \(String(cString: strerror(code)))")
-        }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try FileSystem.makeTemporaryDirectory(template: "\(destination)/.sitepack-extract-XXXXXX")
     }
 
     /// Renames every top-level item of `staging` into `destination`, after checking none exists there.
