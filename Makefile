@@ -56,7 +56,7 @@ test: test-deps release
 	$(SWIFT) build
 	$(SWIFT) test
 
-# Pack the sample, check it, print the ACCEPT call that would launch it from samples/offer.json, and serve it.
+# Pack the sample, verify it, print the ACCEPT call that would launch it from samples/offer.json, run it as an agent would (check), and serve it.
 demo: release
 	.build/release/sitepack build samples/hello-site -o dist
 	.build/release/sitepack verify dist/content.tar.gz --manifest dist/manifest.json
@@ -64,6 +64,7 @@ demo: release
 	  echo "ACCEPT call for samples/offer.json (POST it to the master's /api/v1/scheduler):"; \
 	  .build/release/sitepack task --offer samples/offer.json --name hello-site \
 	    --artifact http://$(HOST):$(PORT)/sites/hello-site/$$sha/content.tar.gz
+	.build/release/sitepack check dist
 	@echo "Serving dist/ on http://$(HOST):$(PORT) (Ctrl-C stops it):"
 	.build/release/sitepack serve dist --host $(HOST) --port $(PORT)
 
