@@ -11,7 +11,8 @@ extension SitepackCommand {
                 Serves every file under DIR, and every artifact found by its manifest.json at its immutable URL
                 /sites/<name>/<sha256>/content.tar.gz (with .sha256 and manifest.json beside it;
                 /sites/<name>/latest/content.tar.gz redirects to the newest). Also GET /sites, /healthz, /metrics and
-                /bin/sitepack (this binary). Prints the URLs agents should use on stdout; logs go to stderr.
+                /bin/<sha256>/sitepack (this binary, for --runtime sitepack; /bin/sitepack redirects there). Prints the
+                URLs agents should use on stdout; logs, and the binary's URL, go to stderr.
                 SIGTERM or SIGINT stops accepting and lets downloads finish within --grace-period, then exits 0.
                 See docs/serve.md.
                 """
@@ -69,12 +70,16 @@ extension SitepackCommand {
                 let server = try await ArtifactServer.make(configuration: configuration, logger: logger)
                 let (directory, host, json) = (directory, host, json)
                 let (port, origin, urls) = (server.port, server.origin, server.advertisedURLs)
+                let (binaryURL, binarySize) = (server.binaryURL, server.binarySize)
                 // Announced only once SIGTERM/SIGINT are trapped, so a supervisor that reads the URLs and
                 // stops the server at once gets a graceful exit 0.
                 try await server.runUntilSignalled(logger: logger) {
                     FileHandleOutput.standardError("sitepack: serving \(directory) on http://\(host):\(port) (agents: \(origin))")
+                    if let binaryURL, let binarySize {
+                        FileHandleOutput.standardError("sitepack: binary for --runtime sitepack: \(binaryURL) (\(binarySize) bytes)")
+                    }
                     if json {
-                        try? FileHandleOutput.json(ServeSummary(directory: directory, port: port, origin: origin, urls: urls))
+                        try? FileHandleOutput.json(ServeSummary(directory: directory, port: port, origin: origin, urls: urls, binary: binaryURL))
                     } else {
                         for url in urls { FileHandleOutput.standardOutput(url) }
                     }
@@ -90,4 +95,6 @@ struct ServeSummary: Encodable {
     let port: Int
     let origin: String
     let urls: [String]
+    /// `<origin>/bin/<sha256>/sitepack`, the binary `task --runtime sitepack` fetches; absent when not served.
+    let binary: String?
 }

@@ -14,9 +14,14 @@ extension SitepackCommand {
                 enums as names), pretty-printed with sorted keys.
 
                 Runtimes (what the agent needs): python (python3), busybox (busybox httpd), sitepack \
-                (nothing: it fetches /bin/sitepack from the artifact server), docker-nginx (an agent with \
-                --containerizers=docker,mesos and Docker). HTTP health checks need curl on the agent. \
-                Details: docs/task.md.
+                (nothing: it fetches the binary from the artifact server's /bin/SHA256/sitepack, by default \
+                the digest of this sitepack binary, so serve must run the same build; else --binary-url), \
+                docker-nginx (an agent with --containerizers=docker,mesos and Docker). HTTP health checks \
+                need curl on the agent. Details: docs/task.md.
+
+                Content-addressed URLs (the artifact's /sites/NAME/SHA256/content.tar.gz, the binary's \
+                /bin/SHA256/sitepack) are fetched with cache: true, so each agent downloads them once; \
+                --no-cache turns that off.
 
                 Exit codes: 0 ok, 1 no offer fits or the offer file is unusable, 2 usage error or refused \
                 argument (an artifact Mesos would not extract, --cache on a mutable URL, …).
@@ -53,8 +58,14 @@ extension SitepackCommand {
         @Flag(name: .long, help: "Add no health check.")
         var noHealthCheck = false
 
-        @Flag(name: .long, help: "Fetch through the agent's fetcher cache (immutable content-addressed URLs only).")
+        @Flag(name: .long, help: "Fetch through the agent's fetcher cache (the default for content-addressed URLs; refused for others).")
         var cache = false
+
+        @Flag(name: .long, help: "cache: false on every URI, even content-addressed ones.")
+        var noCache = false
+
+        @Option(name: .long, help: ArgumentHelp("The sitepack runtime's binary: http://HOST:PORT/bin/SHA256/sitepack (default: the artifact's server, with this binary's sha256).", valueName: "url"))
+        var binaryUrl: String?
 
         @Option(name: .long, help: ArgumentHelp("Name the downloaded file (must end in .tar.gz/.tgz; not with --cache).", valueName: "name"))
         var outputFile: String?
@@ -84,6 +95,12 @@ extension SitepackCommand {
             if noHealthCheck && healthPath != nil {
                 throw ValidationError("--no-health-check and --health-path conflict: choose one")
             }
+            if cache && noCache {
+                throw ValidationError("--cache and --no-cache conflict: choose one")
+            }
+            if binaryUrl != nil && runtime != .sitepack {
+                throw ValidationError("--binary-url is only used with --runtime sitepack")
+            }
             if cache && outputFile != nil {
                 throw ValidationError("--cache and --output-file conflict: in cache mode the fetcher names the file after the URL, so the archive would not be extracted")
             }
@@ -104,7 +121,9 @@ extension SitepackCommand {
                     runtime: runtime,
                     healthPath: noHealthCheck ? nil : (healthPath ?? "/"),
                     cache: cache,
+                    noCache: noCache,
                     outputFile: outputFile,
+                    binaryURL: binaryUrl,
                     frameworkID: frameworkId,
                     taskID: taskId,
                     labels: label.map { (key: $0.key, value: $0.value) },

@@ -61,12 +61,20 @@ struct EndToEndTests {
         for variable in variables { environment[variable["name"] ?? ""] = variable["value"] }
         #expect(environment["PORT0"] == String(port))
 
-        // The agent's fetcher: every URI of the TaskInfo into a fresh sandbox.
+        // Every URI is content-addressed (the artifact, and the binary at /bin/<sha256>/sitepack), so cached.
+        let uris = try #require(command["uris"] as? [[String: Any]])
+        #expect(uris.allSatisfy { $0["cache"] as? Bool == true })
+
+        // The agent's fetcher: every URI of the TaskInfo into a fresh sandbox, through a cache of the test's own.
         let sandbox = dir.join("sandbox")
-        let fetch = try Subprocess.sitepack(["fetch", "--task", dir.join("taskinfo.json"), "--sandbox", sandbox])
+        let fetch = try Subprocess.sitepack(["fetch", "--task", dir.join("taskinfo.json"), "--sandbox", sandbox, "--cache-dir", dir.join("fetcher-cache")])
         #expect(fetch.status == 0, "\(fetch.stderr)")
-        #expect(FileManager.default.fileExists(atPath: sandbox + "/content.tar.gz"))  // Mesos keeps the archive
+        // In cache mode Mesos extracts straight from the cache file and copies no archive into the sandbox.
+        #expect(!FileManager.default.fileExists(atPath: sandbox + "/content.tar.gz"))
         #expect(FileManager.default.fileExists(atPath: sandbox + "/site/index.html"))
+        if runtime == "sitepack" {
+            #expect(FileManager.default.isExecutableFile(atPath: sandbox + "/sitepack"))
+        }
 
         // The command executor: /bin/sh -c value, in the sandbox, with MESOS_SANDBOX and the task's environment,
         // in a session of its own (its id written to a file) so that stopping it stops the server it started.

@@ -201,7 +201,7 @@ struct ServeIntegrationTests {
         #expect(try Self.run("/usr/bin/cmp", [file, folder.dist + "/big.bin"]).status == 0)
     }
 
-    @Test("a plain site folder, /bin/sitepack and --advertise, as the task runtime uses them")
+    @Test("a plain site folder, /bin/<sha256>/sitepack (and the /bin/sitepack redirect) and --advertise, as the task runtime uses them")
     func siteAndBinary() throws {
         let folder = try Folder()
         defer { folder.remove() }
@@ -213,6 +213,24 @@ struct ServeIntegrationTests {
         let binary = folder.base.appendingPathComponent("sitepack-download").path
         #expect(try Self.curl(["-sS", "-L", "-o", binary, "-w", "%{http_code}", server.base + "/bin/sitepack"]) == "200")
         #expect(try Self.run("/usr/bin/cmp", [binary, Self.binary]).status == 0)
+        // The content-addressed URL: the digest sha256sum prints, advertised on stderr with the --advertise origin.
+        let sha = String(try Self.run("/usr/bin/sha256sum", [Self.binary]).output.prefix(64))
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: Self.binary)[.size] as? Int)
+        let stderr = (try? String(contentsOfFile: server.stderrPath, encoding: .utf8)) ?? ""
+        #expect(stderr.contains("binary for --runtime sitepack: http://agents.example:7000/bin/\(sha)/sitepack (\(size) bytes)"), "\(stderr)")
+        #expect(try Self.curl(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", server.base + "/bin/sitepack"])
+                == "307 \(server.base)/bin/\(sha)/sitepack")
+        // What the fetcher cache does first: HEAD, whose Content-Length must be the exact GET length.
+        let head = try Self.curl(["-sS", "-I", server.base + "/bin/\(sha)/sitepack"]).lowercased()
+        #expect(head.hasPrefix("http/1.1 200"))
+        #expect(head.contains("content-length: \(size)\r\n"))
+        #expect(head.contains("etag: \"sha256:\(sha)\"\r\n"))
+        #expect(head.contains("cache-control: public, max-age=31536000, immutable\r\n"))
+        let direct = folder.base.appendingPathComponent("sitepack-direct").path
+        #expect(try Self.curl(["-sS", "-o", direct, "-w", "%{http_code} %{size_download}", server.base + "/bin/\(sha)/sitepack"]) == "200 \(size)")
+        #expect(try Self.run("/usr/bin/cmp", [direct, Self.binary]).status == 0)
+        let other = String(repeating: "e", count: 64)
+        #expect(try Self.curl(["-sS", "-o", "/dev/null", "-w", "%{http_code}", server.base + "/bin/\(other)/sitepack"]) == "404")
         let second = try Server(directory: folder.dist, extra: ["--advertise", "http://agents.example:7000"])
         defer { #expect(second.terminate() == 0) }
         #expect(second.stdoutLines.first == "http://agents.example:7000/sites/hello/\(folder.sha)/content.tar.gz")

@@ -64,7 +64,7 @@ struct TaskCommandTests {
             assert t["health_check"]["http"]["port"] == port and t["health_check"]["type"] == "HTTP"
             assert t["discovery"]["ports"]["ports"][0]["number"] == port
             uri = t["command"]["uris"][0]
-            assert uri == {"value": "\(Self.artifact)", "extract": True, "executable": False, "cache": False}, uri
+            assert uri == {"value": "\(Self.artifact)", "extract": True, "executable": False, "cache": True}, uri
             labels = {l["key"]: l["value"] for l in t["labels"]["labels"]}
             assert labels["sitepack.sha256"] == "\(Self.sha256)" and labels["sitepack.site"] == "docs"
             """, json: result.stdout)
@@ -93,20 +93,59 @@ struct TaskCommandTests {
         #expect(check.status == 0, "\(check.stderr)")
     }
 
-    @Test("--format marathon needs no offer")
+    /// The sha256 of the built binary, as sha256sum prints it: what `serve` of this build offers at /bin/<sha256>/sitepack.
+    static func binarySHA256() throws -> String {
+        String(try run("/usr/bin/sha256sum", [binary]).stdout.prefix(64))
+    }
+
+    @Test("--format marathon needs no offer; the binary is fetched from /bin/<sha256 of this binary>/sitepack, cached")
     func marathon() throws {
         let result = try Self.sitepack(["--artifact", Self.artifact, "--format", "marathon", "--runtime", "sitepack"])
         #expect(result.status == 0, "\(result.stderr)")
+        let sha = try Self.binarySHA256()
         let check = try Self.python("""
             assert d["id"] == "/sites/docs" and d["instances"] == 1
             assert d["cmd"] == './sitepack serve site --port "$PORT0"'
-            assert [f["uri"] for f in d["fetch"]] == ["\(Self.artifact)", "http://pack.example:8080/bin/sitepack"]
+            assert [f["uri"] for f in d["fetch"]] == ["\(Self.artifact)", "http://pack.example:8080/bin/\(sha)/sitepack"], d["fetch"]
             assert d["fetch"][1]["executable"] is True and d["fetch"][1]["extract"] is False
+            assert [f["cache"] for f in d["fetch"]] == [True, True]
             assert d["portDefinitions"] == [{"port": 0, "protocol": "tcp", "name": "http"}]
             assert d["healthChecks"][0]["protocol"] == "MESOS_HTTP" and d["healthChecks"][0]["portIndex"] == 0
             assert d["taskKillGracePeriodSeconds"] == 5
             """, json: result.stdout)
         #expect(check.status == 0, "\(check.stderr)")
+    }
+
+    @Test("--binary-url and --no-cache: what the TaskInfo carries, and what is refused")
+    func binaryURLAndNoCache() throws {
+        let sha = String(repeating: "5a", count: 32)
+        let url = "http://other.example:9000/bin/\(sha)/sitepack"
+        let given = try Self.sitepack(["--offer", Self.sampleOffer, "--artifact", Self.artifact, "--format", "taskinfo", "--runtime", "sitepack",
+                                       "--binary-url", url, "--no-cache"])
+        #expect(given.status == 0, "\(given.stderr)")
+        let check = try Self.python("""
+            assert d["command"]["uris"] == [
+                {"value": "\(Self.artifact)", "extract": True, "executable": False, "cache": False},
+                {"value": "\(url)", "extract": False, "executable": True, "cache": False}], d["command"]["uris"]
+            """, json: given.stdout)
+        #expect(check.status == 0, "\(check.stderr)")
+        // A mutable artifact URL is not cached by default; the content-addressed binary still is.
+        let mutable = try Self.sitepack(["--offer", Self.sampleOffer, "--artifact", "http://pack.example:8080/sites/docs/latest/content.tar.gz",
+                                         "--format", "taskinfo", "--runtime", "sitepack", "--binary-url", url])
+        #expect(mutable.status == 0, "\(mutable.stderr)")
+        let caches = try Self.python("assert [u['cache'] for u in d['command']['uris']] == [False, True], d['command']['uris']", json: mutable.stdout)
+        #expect(caches.status == 0, "\(caches.stderr)")
+        for (arguments, words) in [
+            (["--runtime", "sitepack", "--binary-url", "http://pack.example:8080/bin/sitepack"], "content-addressed"),
+            (["--runtime", "sitepack", "--binary-url", url + "?v=1"], "query string"),
+            (["--runtime", "python", "--binary-url", url], "--runtime sitepack"),
+            (["--cache", "--no-cache"], "conflict"),
+        ] {
+            let refused = try Self.sitepack(["--offer", Self.sampleOffer, "--artifact", Self.artifact] + arguments)
+            #expect(refused.status == 2, "\(arguments)")
+            #expect(refused.stdout.isEmpty)
+            #expect(refused.stderr.contains(words), "\(arguments): \(refused.stderr)")
+        }
     }
 
     @Test("exit 1 when no offer fits, listing the offer and what it lacks")

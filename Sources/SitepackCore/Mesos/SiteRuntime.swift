@@ -7,7 +7,8 @@ public enum SiteRuntime: String, Sendable, CaseIterable, CustomStringConvertible
     case python
     /// BusyBox `httpd` on the agent.
     case busybox
-    /// sitepack itself, fetched from the artifact server (`/bin/sitepack`) as a second URI.
+    /// sitepack itself, fetched from the artifact server at its content-addressed URL
+    /// (`/bin/<sha256>/sitepack`, ``BinaryAddress``) as a second, cached URI.
     case sitepack
     /// The `nginx` Docker image with the site folder mounted read-only, via the Docker containerizer.
     case dockerNginx = "docker-nginx"
@@ -30,9 +31,17 @@ public enum SiteRuntime: String, Sendable, CaseIterable, CustomStringConvertible
         }
     }
 
-    /// The URL the sitepack binary is fetched from: the artifact server's own `/bin/sitepack`.
+    /// The URL the sitepack binary is fetched from: `<artifact origin>/bin/<sha256>/sitepack`, the
+    /// artifact server's content-addressed URL for the binary with that digest.
+    public static func binaryURL(for artifact: ArtifactURL, binary: BinaryAddress) -> String {
+        binary.url(origin: artifact.origin)
+    }
+
+    /// The artifact server's `/bin/sitepack`: a mutable alias (a redirect, for people). Tasks never
+    /// fetch it: a serve upgraded mid-deploy would hand two agents different binaries.
+    @available(*, deprecated, message: "a mutable URL; tasks use binaryURL(for:binary:), the content-addressed /bin/<sha256>/sitepack")
     public static func binaryURL(for artifact: ArtifactURL) -> String {
-        artifact.origin + "/bin/sitepack"
+        artifact.origin + BinaryAddress.aliasPath
     }
 
     /// What an agent needs to run this runtime (printed in docs and `--help`).
@@ -43,7 +52,7 @@ public enum SiteRuntime: String, Sendable, CaseIterable, CustomStringConvertible
         case .busybox:
             return "a busybox binary with the httpd applet on the agent's PATH; curl for the HTTP health check"
         case .sitepack:
-            return "nothing on PATH: the agent downloads sitepack from the artifact server's /bin/sitepack (which must serve it), so the binary must run on the agent (same OS/architecture, its shared libraries present, or a --static-swift-stdlib build); curl for the HTTP health check"
+            return "nothing on PATH: the agent downloads sitepack from the artifact server's /bin/<sha256>/sitepack (which must serve that build: by default the one running task), once per agent thanks to the fetcher cache, so the binary must run on the agent (same OS/architecture, its shared libraries present, or a --static-swift-stdlib build); curl for the HTTP health check"
         case .dockerNginx:
             return "an agent started with --containerizers=docker,mesos, a Docker CLI (>= 1.8) and daemon that can pull the nginx image, the Docker bridge network; curl for the HTTP health check (run inside the container's network namespace)"
         }

@@ -1,7 +1,8 @@
 /// A checked site task: builds the TaskInfo, the ACCEPT call and the Marathon app.
 ///
 /// Construction refuses, with the reason, whatever Mesos would accept but not do as meant:
-/// an artifact that would not be extracted, `cache` on a mutable URL, an invalid task id.
+/// an artifact that would not be extracted, `cache` on a mutable URL, a binary URL that is not
+/// content-addressed, an invalid task id.
 public struct SiteTask: Sendable {
     /// The parsed artifact URL.
     public let artifact: ArtifactURL
@@ -14,6 +15,9 @@ public struct SiteTask: Sendable {
     public let taskID: String
     /// The checked request.
     public let request: SiteTaskRequest
+    /// For the sitepack runtime, the binary's content-addressed URL (`…/bin/<sha256>/sitepack`):
+    /// `--binary-url`, or the artifact server's URL for the running binary's digest. Nil otherwise.
+    public let binaryURL: String?
 
     /// Health check timing (mesos.md §4.2): first probe 2 s after TASK_RUNNING, failures ignored
     /// for 30 s, killed after 3 consecutive failures.
@@ -31,10 +35,14 @@ public struct SiteTask: Sendable {
     /// The label keys sitepack sets itself.
     public static let reservedLabelKeys = ["sitepack.site", "sitepack.sha256", "sitepack.version"]
 
-    /// Checks a request; `randomHex` supplies the random task-id suffix (8 hex digits).
-    public init(_ request: SiteTaskRequest, randomHex: () -> String = SiteTask.randomHex) throws {
+    /// Checks a request; `randomHex` supplies the random task-id suffix (8 hex digits), and
+    /// `runningBinary` the digest of the sitepack binary when the sitepack runtime has no `--binary-url`
+    /// (by default the running executable's, hashed once: what `serve` of the same build offers).
+    public init(_ request: SiteTaskRequest, randomHex: () -> String = SiteTask.randomHex,
+                runningBinary: () throws -> BinaryAddress = BinaryAddress.runningExecutable) throws {
         let artifact = try ArtifactURL(parsing: request.artifact)
-        try Self.checkFetch(artifact: artifact, cache: request.cache, outputFile: request.outputFile)
+        try Self.checkFetch(artifact: artifact, cache: request.cache, noCache: request.noCache, outputFile: request.outputFile)
+        let binaryURL = try Self.binaryURL(request, artifact: artifact, runningBinary: runningBinary)
         let name = try Self.siteName(request.name, artifact: artifact)
         try Self.checkNeeds(request.needs)
         if let path = request.healthPath { try Self.checkHealthPath(path) }
@@ -56,6 +64,7 @@ public struct SiteTask: Sendable {
         self.dnsName = SiteName.dnsLabel(name)
         self.taskID = taskID
         self.request = request
+        self.binaryURL = binaryURL
     }
 
     /// 8 random lower-case hex digits.
@@ -201,12 +210,23 @@ public struct SiteTask: Sendable {
 
     /// The URIs to fetch: the artifact, extracted into the sandbox, and for the sitepack runtime the
     /// agent binary, made executable. The TaskInfo carries them; Marathon's `fetch` is mapped from them.
+    ///
+    /// Both are cached when their URL is content-addressed (the bytes behind it never change, so the
+    /// fetcher cache, which never refreshes, is safe, mesos.md §1.7): each agent then downloads the
+    /// binary once, not once per task. `--no-cache` turns that off for both.
     public var uris: [MesosURI] {
-        var list = [MesosURI(value: artifact.text, extract: true, executable: false, cache: request.cache, outputFile: request.outputFile)]
-        if request.runtime == .sitepack {
-            list.append(MesosURI(value: SiteRuntime.binaryURL(for: artifact), extract: false, executable: true, cache: false))
+        var list = [MesosURI(value: artifact.text, extract: true, executable: false, cache: cachesArtifact, outputFile: request.outputFile)]
+        if let binaryURL {
+            list.append(MesosURI(value: binaryURL, extract: false, executable: true, cache: !request.noCache))
         }
         return list
+    }
+
+    /// Whether the artifact is fetched with `cache: true`: for a content-addressed URL unless
+    /// `--no-cache` (or `--output-file`, which cache mode ignores) is given; `--cache` on another URL
+    /// was refused.
+    public var cachesArtifact: Bool {
+        !request.noCache && request.outputFile == nil && (request.cache || artifact.isImmutable)
     }
 
     /// sitepack's labels, then the user's.
@@ -231,7 +251,10 @@ public struct SiteTask: Sendable {
         SitepackError(.taskArgumentRefused, message)
     }
 
-    static func checkFetch(artifact: ArtifactURL, cache: Bool, outputFile: String?) throws {
+    static func checkFetch(artifact: ArtifactURL, cache: Bool, noCache: Bool, outputFile: String?) throws {
+        if cache && noCache {
+            throw refuse("--cache and --no-cache conflict: choose one")
+        }
         if cache && !artifact.isImmutable {
             throw refuse("--cache refused for \(artifact): the fetcher cache never refreshes an entry (mesos.md §1.7), so only an immutable content-addressed URL (…/sites/NAME/SHA256/content.tar.gz, no query string) may be cached")
         }
@@ -242,6 +265,48 @@ public struct SiteTask: Sendable {
             try checkOutputFile(outputFile)
         } else if let problem = artifact.extractionProblem {
             throw refuse("--artifact \(artifact) refused: Mesos would not extract it: \(problem). Use the immutable URL sitepack serve gives (…/sites/NAME/SHA256/content.tar.gz), or name the download with --output-file content.tar.gz (without --cache)")
+        }
+    }
+
+    /// The sitepack runtime's binary URL: `--binary-url` checked, or the artifact server's
+    /// content-addressed URL for `runningBinary`'s digest; nil for the other runtimes.
+    static func binaryURL(_ request: SiteTaskRequest, artifact: ArtifactURL, runningBinary: () throws -> BinaryAddress) throws -> String? {
+        guard request.runtime == .sitepack else {
+            if let given = request.binaryURL {
+                throw refuse("--binary-url \(given): only --runtime sitepack fetches the sitepack binary (this task runs \(request.runtime))")
+            }
+            return nil
+        }
+        if let given = request.binaryURL {
+            try checkBinaryURL(given)
+            return given
+        }
+        let binary: BinaryAddress
+        do {
+            binary = try runningBinary()
+        } catch {
+            throw SitepackError(.io, "cannot work out the sitepack binary's URL for --runtime sitepack: \(error). Pass --binary-url http://HOST:PORT/bin/SHA256/sitepack (sitepack serve prints it)")
+        }
+        return SiteRuntime.binaryURL(for: artifact, binary: binary)
+    }
+
+    /// A `--binary-url` the fetcher downloads as `./sitepack`, whose bytes can never change:
+    /// http(s), `…/bin/<sha256>/sitepack`, no query string or fragment.
+    static func checkBinaryURL(_ text: String) throws {
+        let example = "e.g. http://HOST:PORT/bin/SHA256/sitepack, the URL sitepack serve prints"
+        guard let separator = text.firstRange(of: "://"), ["http", "https"].contains(text[..<separator.lowerBound].lowercased()) else {
+            throw refuse("--binary-url \(text): expected an http:// or https:// URL (\(example))")
+        }
+        if text.unicodeScalars.contains(where: { $0 == "\\" || $0 == "'" || $0 == " " || $0.value < 0x20 || $0.value == 0x7F }) {
+            throw refuse("--binary-url \(text): contains a backslash, single quote or control character (the Mesos fetcher refuses them) or an unencoded space")
+        }
+        guard !text.contains("?"), !text.contains("#") else {
+            throw refuse("--binary-url \(text): must have no query string or fragment: the fetcher would keep it in the file name, and ./sitepack would not exist (mesos.md §1.4)")
+        }
+        let remainder = text[separator.upperBound...]
+        guard let slash = remainder.firstIndex(of: "/"), slash != remainder.startIndex,
+              BinaryAddress.parse(urlPath: String(remainder[slash...])) != nil else {
+            throw refuse("--binary-url \(text): must be the binary's content-addressed URL, …/bin/<64 lower-case hex sha256>/sitepack (\(example)); a mutable URL such as /bin/sitepack can hand two agents different binaries, and the fetcher cache would never refresh it")
         }
     }
 

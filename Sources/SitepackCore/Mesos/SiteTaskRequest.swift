@@ -10,10 +10,17 @@ public struct SiteTaskRequest: Sendable {
     public var runtime: SiteRuntime
     /// The HTTP health check path, or nil for no health check.
     public var healthPath: String?
-    /// `--cache`: fetch through the agent's fetcher cache.
+    /// `--cache`: insist on the agent's fetcher cache for the artifact (refused for a mutable URL).
+    /// Without it a content-addressed URL is cached anyway, unless ``noCache`` or ``outputFile`` say
+    /// otherwise (``SiteTask/cachesArtifact``).
     public var cache: Bool
+    /// `--no-cache`: `cache: false` on every URI, even content-addressed ones (conflicts with ``cache``).
+    public var noCache: Bool
     /// `--output-file`: the local name of the download.
     public var outputFile: String?
+    /// `--binary-url`: the sitepack runtime's binary, a content-addressed `…/bin/<sha256>/sitepack`
+    /// URL; nil for `<artifact origin>/bin/<sha256 of the running binary>/sitepack`.
+    public var binaryURL: String?
     /// `--framework-id`, overriding the offer's.
     public var frameworkID: String?
     /// `--task-id`, or nil to generate one.
@@ -33,7 +40,9 @@ public struct SiteTaskRequest: Sendable {
         runtime: SiteRuntime = .python,
         healthPath: String? = "/",
         cache: Bool = false,
+        noCache: Bool = false,
         outputFile: String? = nil,
+        binaryURL: String? = nil,
         frameworkID: String? = nil,
         taskID: String? = nil,
         labels: [(key: String, value: String)] = [],
@@ -46,7 +55,9 @@ public struct SiteTaskRequest: Sendable {
         self.runtime = runtime
         self.healthPath = healthPath
         self.cache = cache
+        self.noCache = noCache
         self.outputFile = outputFile
+        self.binaryURL = binaryURL
         self.frameworkID = frameworkID
         self.taskID = taskID
         self.labels = labels

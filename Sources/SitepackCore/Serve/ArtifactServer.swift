@@ -14,7 +14,8 @@ import Glibc
 /// port (read it back from ``port``, so tests can bind port 0); ``run()`` serves until the service group
 /// shuts down gracefully, then stops accepting, lets in-flight responses finish within the grace period
 /// and returns. One SwiftNIO event loop per core, one channel handler per connection, no concurrency hop
-/// per request; catalog scans and hashing run on one scanner thread of the server's own, never on a loop.
+/// per request; catalog scans and hashing (the artifacts', and the served binary's once at start) run on
+/// one scanner thread of the server's own, never on a loop.
 public final class ArtifactServer: Service, Sendable {
     /// The port actually bound.
     public let port: Int
@@ -44,7 +45,8 @@ public final class ArtifactServer: Service, Sendable {
         let byLoop: [ObjectIdentifier: LoopContext]
     }
 
-    /// Checks the folder, scans artifacts, opens the executable and binds; nothing is served until ``run()``.
+    /// Checks the folder, scans artifacts, opens and hashes the executable and binds; nothing is served
+    /// until ``run()``, so no request ever finds the binary's digest missing.
     public static func make(configuration: ServeConfiguration, logger: Logger) async throws -> ArtifactServer {
         guard let real = realpath(configuration.root, nil) else {
             throw SitepackError(.serveRoot, "cannot serve \(configuration.root): the folder does not exist (build a site first: sitepack build SITE -o \(configuration.root))")
@@ -59,7 +61,12 @@ public final class ArtifactServer: Service, Sendable {
         scannerPool.start()
         let catalog = ArtifactCatalog(root: root, logger: logger, threadPool: scannerPool, beforeHashing: configuration.beforeHashing)
         await catalog.refresh()
-        let executable = configuration.executablePath.flatMap(openExecutable)
+        let executable: Responder.ExecutableFile?
+        if let path = configuration.executablePath {
+            executable = try? await scannerPool.runIfActive { Self.openExecutable(path, logger: logger) }
+        } else {
+            executable = nil
+        }
         let threads = configuration.threads ?? System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var contexts: [ObjectIdentifier: LoopContext] = [:]
@@ -144,6 +151,13 @@ public final class ArtifactServer: Service, Sendable {
         }
         return urls
     }
+
+    /// The content-addressed URL of the sitepack binary this server offers, `<origin>/bin/<sha256>/sitepack`
+    /// (what `sitepack task --runtime sitepack` puts in the TaskInfo); nil when the route is off.
+    public var binaryURL: String? { responder.executable.map { $0.address.url(origin: origin) } }
+
+    /// The size in bytes of the binary at ``binaryURL`` (what each agent fetches once, with the fetcher cache).
+    public var binarySize: Int64? { responder.executable.map { $0.representation.value.length } }
 
     /// Serves until a graceful shutdown (SIGTERM/SIGINT in a `ServiceGroup`, or ``shutdown()``), then drains.
     public func run() async throws {
@@ -253,17 +267,27 @@ public final class ArtifactServer: Service, Sendable {
         return "http://\(name):\(port)"
     }
 
-    private static func openExecutable(_ path: String) -> Responder.ExecutableFile? {
+    /// Opens the binary to serve and hashes it through that descriptor (blocking: on the scanner
+    /// thread); nil turns the route off.
+    private static func openExecutable(_ path: String, logger: Logger) -> Responder.ExecutableFile? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         guard let identity = FileIdentity.of(descriptor: fd), identity.isRegularFile else {
             close(fd)
             return nil
         }
+        let address: BinaryAddress
+        do {
+            address = try BinaryAddress.of(descriptor: fd, path: path)
+        } catch {
+            logger.warning("not serving the sitepack binary at /bin/: \(error)")
+            close(fd)
+            return nil
+        }
         let representation = Representation(
-            length: identity.size, etag: identity.cheapEntityTag, lastModified: identity.modifiedSeconds,
-            lastModifiedText: HTTPDate.format(identity.modifiedSeconds), contentType: "application/octet-stream", cacheControl: "no-cache")
-        return Responder.ExecutableFile(handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd),
+            length: identity.size, etag: "\"sha256:\(address.sha256)\"", lastModified: identity.modifiedSeconds,
+            lastModifiedText: HTTPDate.format(identity.modifiedSeconds), contentType: "application/octet-stream", cacheControl: Responder.immutable)
+        return Responder.ExecutableFile(handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), address: address,
                                         representation: .init(value: representation))
     }
 

@@ -19,9 +19,11 @@ final class Responder: Sendable {
     let publishedVersionWait: TimeAmount
     let executable: ExecutableFile?
 
-    /// The running binary, opened once at start and shared by every `/bin/sitepack` response.
+    /// The running binary, opened and hashed once at start and shared by every `/bin/<sha256>/sitepack` response.
     struct ExecutableFile: Sendable {
         let handle: NIOFileHandle
+        /// `/bin/<sha256>/sitepack`, the digest of the bytes `handle` sends.
+        let address: BinaryAddress
         let representation: RepresentationBox
     }
 
@@ -71,11 +73,8 @@ final class Responder: Sendable {
             if let target = ArtifactAddress.target(segments: segments) {
                 return artifactRoute(target, head: head, loop: loop, allocator: allocator, waited: waited)
             }
-        case "bin" where segments == ["bin", "sitepack"]:
-            if let executable {
-                return .reply(fileReply(head: head, representation: executable.representation.value, source: .sharedHandle(executable.handle),
-                                        route: .binary, loop: loop, allocator: allocator))
-            }
+        case BinaryAddress.binSegment:
+            if let reply = binaryRoute(path, head: head, loop: loop, allocator: allocator) { return .reply(reply) }
         default:
             break
         }

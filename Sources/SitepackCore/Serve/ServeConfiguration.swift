@@ -31,7 +31,8 @@ public struct ServeConfiguration: Sendable {
     public var smallFileLimit: Int
     /// Memory each event loop may spend on cached small files.
     public var smallFileCacheBytes: Int
-    /// The executable served at `/bin/sitepack` (`/proc/self/exe`); `nil` turns the route off.
+    /// The executable served at `/bin/<sha256>/sitepack` (`/proc/self/exe`, hashed once at start;
+    /// `/bin/sitepack` redirects there); `nil` turns the route off.
     public var executablePath: String?
     /// How long the first request for a store version published since the last scan may wait for the
     /// scan that verifies it (hashing a large archive takes a while) before it is answered `503`.

@@ -6,6 +6,9 @@ import Testing
 enum MesosFixtures {
     static let sha256 = "9b1e5f0c2a7d4e8b6c3f1a0d9e8b7c6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1dc4"
     static let artifact = "http://pack.example:8080/sites/docs/\(sha256)/content.tar.gz"
+    /// The digest the sitepack runtime's fixtures give the running binary (injected, so fixtures do not depend on the build).
+    static let binarySHA256 = "3f9a1c5e7b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a"
+    static let binaryURL = "http://pack.example:8080/bin/\(binarySHA256)/sitepack"
 
     static var directory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")

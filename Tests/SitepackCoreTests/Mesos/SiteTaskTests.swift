@@ -5,7 +5,7 @@ import Testing
 @Suite("SiteTask")
 struct SiteTaskTests {
     static func task(_ request: SiteTaskRequest) throws -> SiteTask {
-        try SiteTask(request, randomHex: { "0badc0de" })
+        try SiteTask(request, randomHex: { "0badc0de" }, runningBinary: { try BinaryAddress(sha256: MesosFixtures.binarySHA256) })
     }
 
     static func render(_ request: SiteTaskRequest, _ format: TaskOutputFormat, offers: [Offer]?) throws -> MesosJSON {
@@ -34,11 +34,88 @@ struct SiteTaskTests {
         #expect(output == (try MesosFixtures.expected("taskinfo-busybox-multirole.json")))
     }
 
-    @Test("sitepack runtime: a second, executable URI for /bin/sitepack on the artifact server")
+    @Test("sitepack runtime: a second, executable, cached URI for /bin/<sha256>/sitepack on the artifact server")
     func sitepackRuntime() throws {
         let request = SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: .sitepack, taskID: "docs-fixed-2")
         let output = try Self.render(request, .taskinfo, offers: MesosFixtures.sampleOffers())
         #expect(output == (try MesosFixtures.expected("taskinfo-sitepack.json")))
+        // --binary-url gives the same TaskInfo when it names the same binary.
+        var given = request
+        given.binaryURL = MesosFixtures.binaryURL
+        let fromFlag = try SiteTask(given, runningBinary: { throw SitepackError(.io, "must not be hashed") })
+        #expect(fromFlag.binaryURL == MesosFixtures.binaryURL)
+        #expect(try MesosFixtures.parsed(try fromFlag.render(.taskinfo, offers: MesosFixtures.sampleOffers())) == output)
+    }
+
+    @Test("the sitepack binary's default URL is the artifact's origin with the running binary's digest; only sitepack hashes it")
+    func defaultBinaryURL() throws {
+        let sha = MesosFixtures.sha256
+        let task = try Self.task(SiteTaskRequest(artifact: "https://cdn.example/pack/sites/docs/\(sha)/content.tar.gz", runtime: .sitepack))
+        #expect(task.binaryURL == "https://cdn.example/bin/\(MesosFixtures.binarySHA256)/sitepack")
+        #expect(task.uris.last == MesosURI(value: "https://cdn.example/bin/\(MesosFixtures.binarySHA256)/sitepack", extract: false, executable: true, cache: true))
+        // Other runtimes never hash the binary.
+        for runtime in SiteRuntime.allCases where runtime != .sitepack {
+            let other = try SiteTask(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: runtime),
+                                     runningBinary: { throw SitepackError(.io, "must not be hashed") })
+            #expect(other.binaryURL == nil)
+            #expect(other.uris.count == 1)
+        }
+        // Without /proc/self/exe (or unreadable), the error says what to pass instead.
+        let error = MesosFixtures.error {
+            _ = try SiteTask(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: .sitepack),
+                             runningBinary: { throw SitepackError(.io, "cannot open /proc/self/exe") })
+        }
+        #expect(error?.code == .io)
+        #expect(error?.message.contains("--binary-url") == true)
+        // The real running binary: the digest of its bytes, as sha256sum would print it.
+        let running = try BinaryAddress.runningExecutable()
+        #expect(try SiteTask(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: .sitepack)).binaryURL
+                == "http://pack.example:8080/bin/\(running.sha256)/sitepack")
+    }
+
+    @Test("--binary-url must be a content-addressed http(s) URL, and only for the sitepack runtime")
+    func binaryURLRefusals() throws {
+        func refused(_ url: String, runtime: SiteRuntime = .sitepack, _ words: String) {
+            let error = MesosFixtures.error { _ = try Self.task(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: runtime, binaryURL: url)) }
+            #expect(error?.code == .taskArgumentRefused, "\(url)")
+            #expect(error?.message.contains(words) == true, "\(error?.message ?? "no error") lacks \(words)")
+        }
+        let sha = MesosFixtures.binarySHA256
+        refused("http://pack.example:8080/bin/sitepack", "content-addressed")
+        refused("http://pack.example:8080/bin/\(sha.uppercased())/sitepack", "content-addressed")
+        refused("http://pack.example:8080/bin/\(sha.prefix(63))/sitepack", "content-addressed")
+        refused("http://pack.example:8080/bin/\(sha)/sitepack2", "content-addressed")
+        refused("http://pack.example:8080/bin/\(sha)/sitepack?v=2", "query string")
+        refused("ftp://pack.example/bin/\(sha)/sitepack", "http://")
+        refused("/bin/\(sha)/sitepack", "http://")
+        refused("http:///bin/\(sha)/sitepack", "content-addressed")
+        refused("http://pack.example/bin/\(sha)/it's", "single quote")
+        refused("http://pack.example:8080/bin/\(sha)/sitepack", runtime: .python, "only --runtime sitepack")
+        // Any prefix before /bin is fine (a server behind a proxy path).
+        let proxied = "https://gw.example/pack/bin/\(sha)/sitepack"
+        #expect(try Self.task(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: .sitepack, binaryURL: proxied)).uris.last?.value == proxied)
+    }
+
+    @Test("cache: true by default for content-addressed URLs only; --no-cache and --output-file turn it off")
+    func cacheDefaults() throws {
+        func caches(_ request: SiteTaskRequest) throws -> [Bool] { try Self.task(request).uris.map(\.cache) }
+        #expect(try caches(SiteTaskRequest(artifact: MesosFixtures.artifact)) == [true])
+        #expect(try caches(SiteTaskRequest(artifact: MesosFixtures.artifact, cache: true)) == [true])
+        #expect(try caches(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: .sitepack)) == [true, true])
+        #expect(try caches(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: .sitepack, noCache: true)) == [false, false])
+        #expect(try caches(SiteTaskRequest(artifact: MesosFixtures.artifact, noCache: true)) == [false])
+        // Mutable URLs: never cached (the fetcher cache would serve them stale); the binary still is.
+        #expect(try caches(SiteTaskRequest(artifact: "http://h/dl/blog.tgz")) == [false])
+        #expect(try caches(SiteTaskRequest(artifact: "http://h/sites/docs/latest/content.tar.gz", runtime: .sitepack)) == [false, true])
+        // Cache mode names the file after the URL, never output_file: --output-file means no cache.
+        #expect(try caches(SiteTaskRequest(artifact: MesosFixtures.artifact, outputFile: "site.tar.gz")) == [false])
+        let conflict = MesosFixtures.error { _ = try Self.task(SiteTaskRequest(artifact: MesosFixtures.artifact, cache: true, noCache: true)) }
+        #expect(conflict?.message.contains("--cache and --no-cache conflict") == true)
+        #expect(try Self.task(SiteTaskRequest(artifact: MesosFixtures.artifact)).cachesArtifact)
+        // Marathon's fetch[] carries the same cache values.
+        let app = try Self.task(SiteTaskRequest(artifact: MesosFixtures.artifact, runtime: .sitepack)).marathonApp()
+        #expect(app.fetch.map(\.cache) == [true, true])
+        #expect(app.fetch.last?.uri == MesosFixtures.binaryURL)
     }
 
     @Test("docker-nginx: DOCKER container, BRIDGE port mapping host port → 80, site mounted read-only")
