@@ -153,6 +153,7 @@ struct CheckCommandTests {
         let (result, report) = try Self.check(["--task", file, "--timeout", "5s"])
         #expect(result.status == 1)
         #expect(report.failed?.name == "probe", "\(result.stdout)")
+        #expect(report.failed?.detail.contains("listens on \(other) instead") == true, "\(result.stdout)")
         #expect(try !Self.running("http.server \(other) "))
     }
 
@@ -202,26 +203,27 @@ struct CheckCommandTests {
         #expect(!FileManager.default.fileExists(atPath: sandbox))
     }
 
-    @Test("SIGINT to check stops the task's process group and removes the sandbox")
-    func interrupted() throws {
+    @Test("SIGINT or SIGTERM to check stops the task's process group and removes the sandbox", arguments: [SIGINT, SIGTERM])
+    func interrupted(signal: Int32) throws {
         let dir = try TemporaryDirectory("sitepack-check")
         defer { dir.remove() }
         let marker = Self.sleepMarker()
         let file = dir.join("task.json")
-        try Self.taskInfo(id: "interrupted", command: "sleep \(marker)", port: Self.freePort()).write(to: URL(fileURLWithPath: file))
+        let id = "interrupted-\(signal)"
+        try Self.taskInfo(id: id, command: "sleep \(marker)", port: Self.freePort()).write(to: URL(fileURLWithPath: file))
         let child = try Child([Subprocess.sitepack, "check", "--task", file, "--timeout", "120s"], in: dir.path, stderrPath: dir.join("check.err"))
         defer { child.stop(kill: true) }
         #expect(try waitUntil(30) { try Self.running("sleep \(marker)") }, "the task never started: \(child.stderr)")
-        kill(child.process.processIdentifier, SIGINT)
-        #expect(waitUntil(30) { !child.process.isRunning }, "check did not exit on SIGINT")
+        kill(child.process.processIdentifier, signal)
+        #expect(waitUntil(30) { !child.process.isRunning }, "check did not exit on signal \(signal)")
         child.process.waitUntilExit()
-        #expect(child.process.terminationStatus == 130)
-        #expect(try waitUntil(10) { try !Self.running("sleep \(marker)") }, "the task survived check's SIGINT")
+        #expect(child.process.terminationStatus == 128 + signal)
+        #expect(try waitUntil(10) { try !Self.running("sleep \(marker)") }, "the task survived check's signal \(signal)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
             .filter { $0.hasPrefix("sitepack-check-") }
         for folder in leftovers {
             let path = NSTemporaryDirectory() + "/" + folder
-            let found = (try? FileManager.default.subpathsOfDirectory(atPath: path))?.contains { $0.contains("executors/interrupted/") } ?? false
+            let found = (try? FileManager.default.subpathsOfDirectory(atPath: path))?.contains { $0.contains("executors/\(id)/") } ?? false
             #expect(!found, "the sandbox of the interrupted task was left in \(path)")
         }
     }

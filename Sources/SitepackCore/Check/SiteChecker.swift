@@ -382,6 +382,12 @@ public struct SiteChecker: Sendable {
             (runStep, CheckStep(.probe, .fail, seconds: Self.now() - probeStarted, detail, hint: hint, stderrTail: agent.stderrTail()))
         }
         guard let opened else {
+            let elsewhere = ListeningPorts.of(group: pid).filter { $0 != port }
+            if !elsewhere.isEmpty {
+                let list = elsewhere.map(String.init).joined(separator: ", ")
+                return failed("nothing listens on 127.0.0.1:\(port) after \(DurationText.wholeSeconds(options.timeout)) s (--timeout); the task listens on \(list) instead",
+                              "serve on the offered port $PORT0 (\(port)), not on \(list): the health check and the scheduler use the offered port")
+            }
             return failed("nothing listens on 127.0.0.1:\(port) after \(DurationText.wholeSeconds(options.timeout)) s (--timeout)",
                           "the command must listen on the offered port $PORT0 (\(port)), on 0.0.0.0 or 127.0.0.1, where the health check looks; a slow start needs a longer --timeout")
         }
