@@ -321,6 +321,9 @@ public struct SiteChecker: Sendable {
         fetchOptions.progress = false
         fetchOptions.retries = 1
         fetchOptions.retryDelay = 0.2
+        // An agent's fetcher cache is its own, emptied when it starts (mesos.md §1.7): this one lives and
+        // goes with the work dir, never in the user's cache.
+        fetchOptions.cacheDirectory = agent.workDirectory + "/fetch-cache"
         let quiet = Logger(label: "sitepack.check.fetch", factory: { _ in SwiftLogNoOpLogHandler() })
         let fetcher = Fetcher(options: fetchOptions, logger: quiet)
         var parts: [String] = []
