@@ -42,11 +42,11 @@ public struct SiteChecker: Sendable {
         case .store(let directory):
             let started = Self.now()
             do {
-                let (version, loaded, detail) = try verifyStore(directory)
+                let (root, version, loaded, detail) = try verifyStore(directory)
                 manifest = loaded
                 report.target = "\(directory) (\(version.address))"
                 report.steps.append(CheckStep(.verify, .pass, seconds: Self.now() - started, detail))
-                return await serving(directory, version: version, manifest: loaded, report: report)
+                return await serving(root, version: version, manifest: loaded, report: report)
             } catch let failure as StepFailure {
                 report.steps.append(failure.step(seconds: Self.now() - started))
                 return finish(report)
@@ -85,7 +85,27 @@ public struct SiteChecker: Sendable {
     }
 
     /// Picks the version (newest, or `--name`/`--sha256`) and verifies it against its manifest.
-    func verifyStore(_ directory: String) throws -> (StoredVersion, Manifest, String) {
+    func verifyStore(_ given: String) throws -> (String, StoredVersion, Manifest, String) {
+        var directory = given
+        var options = self.options
+        // A version's own archive (…/sites/<name>/<sha256>/content.tar.gz) names its store and version.
+        if FileSystem.status(given).map({ $0.st_mode & S_IFMT == S_IFREG }) == true {
+            let absolute = ArtifactStore(root: given).root
+            let folder = (absolute as NSString).deletingLastPathComponent
+            // The store's top-level content.tar.gz links the newest version; its .sha256 names it.
+            let checksum = (try? String(contentsOfFile: folder + "/" + ArtifactAddress.checksumFile, encoding: .utf8)).map { String($0.prefix(64)) }
+            let topLevel = absolute.hasSuffix("/" + ArtifactAddress.archiveFile) && FileSystem.isDirectory(ArtifactAddress.sitesFolder(in: folder))
+            let address = ArtifactAddress.parse(urlPath: absolute)
+                ?? (topLevel ? checksum.flatMap { sha in ArtifactStore(root: folder).siteNames().lazy.compactMap { try? ArtifactAddress(name: $0, sha256: sha) }
+                    .first { FileSystem.isDirectory($0.versionFolder(in: folder)) } } : nil)
+            guard let address else {
+                throw StepFailure(name: .verify, detail: "\(given) is a file but not a stored version's archive (…/sites/NAME/SHA256/content.tar.gz)",
+                                  hint: "give the store folder (build -o DIR), or run sitepack verify on a loose archive")
+            }
+            directory = ArtifactAddress.parse(urlPath: absolute) != nil ? String(absolute.dropLast(address.urlPath().count)) : folder
+            options.name = address.name
+            options.sha256 = address.sha256
+        }
         let store = ArtifactStore(root: directory)
         let names = store.siteNames()
         let name: String
@@ -134,7 +154,7 @@ public struct SiteChecker: Sendable {
         }
         let warnings = verified.findings.filter { $0.severity == .warning }.map(\.rule)
         let note = warnings.isEmpty ? "" : "; warnings: \(warnings.joined(separator: ", "))"
-        return (version, manifest, "\(version.address.name)@\(version.address.sha256.prefix(12)): \(verified.files) files match the manifest\(note)")
+        return (store.root, version, manifest, "\(version.address.name)@\(version.address.sha256.prefix(12)): \(verified.files) files match the manifest\(note)")
     }
 
     // MARK: - 2. serve
