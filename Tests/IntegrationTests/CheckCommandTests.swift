@@ -157,6 +157,22 @@ struct CheckCommandTests {
         #expect(try !Self.running("http.server \(other) "))
     }
 
+    @Test("a task that ignores SIGTERM is killed with SIGKILL after the kill policy's grace period")
+    func ignoresSIGTERM() throws {
+        let dir = try TemporaryDirectory("sitepack-check")
+        defer { dir.remove() }
+        let port = try Self.freePort()
+        let file = dir.join("task.json")
+        try Self.taskInfo(id: "ignores-term", command: "trap '' TERM; exec python3 -m http.server \(port) --bind 127.0.0.1", port: port)
+            .write(to: URL(fileURLWithPath: file))
+        let (result, report) = try Self.check(["--task", file, "--timeout", "30s"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let stop = try #require(report.step("stop"))
+        #expect(stop.status == "PASS")
+        #expect(stop.detail.contains("SIGKILL after the 2 s grace period"), "\(stop.detail)")
+        #expect(try !Self.running("http.server \(port) "))
+    }
+
     @Test("a tampered artifact (its bytes no longer hash to its folder's sha256) fails at verify")
     func tampered() throws {
         let dir = try TemporaryDirectory("sitepack-check")
