@@ -172,11 +172,16 @@ public struct LocalAgent: Sendable {
     /// glibc's POSIX_SPAWN_SETSID (spawn.h, a GNU extension the Glibc module does not export).
     static let spawnSetSID: Int32 = 0x80
 
+    /// A NULL-terminated `char *[]` of `strings` for the duration of `body`.
     private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-        pointers.append(nil)
-        defer { for pointer in pointers { free(pointer) } }
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        let pointers = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: strings.count + 1)
+        for (index, string) in strings.enumerated() { (pointers + index).initialize(to: strdup(string)) }
+        (pointers + strings.count).initialize(to: nil)
+        defer {
+            for index in 0..<strings.count { free(pointers[index]) }
+            pointers.deallocate()
+        }
+        return body(pointers)
     }
 }
 
