@@ -3,7 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 status=0
-for script in build.sh serve.sh fetch.sh; do
+for script in build.sh serve.sh fetch.sh check.sh; do
   [ -x "$script" ] || continue
   echo "=== benchmarks/$script"
   ./"$script" || { echo "benchmarks/$script failed" >&2; status=1; }

@@ -15,12 +15,18 @@ struct OutputOptions: ParsableArguments {
 enum FileHandleOutput {
     /// Writes a line to standard error.
     static func standardError(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        write(text, to: .standardError)
     }
 
     /// Writes a line to standard output.
     static func standardOutput(_ text: String) {
-        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        write(text, to: .standardOutput)
+    }
+
+    /// A reader that went away (`sitepack … | head`) is not an error worth a crash: the write is
+    /// dropped, as `cat` and `tar` would stop quietly on EPIPE.
+    private static func write(_ text: String, to handle: FileHandle) {
+        try? handle.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
     /// Writes a JSON value (pretty, sorted keys) to standard output.
