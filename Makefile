@@ -15,7 +15,7 @@ BENCH_PKGS := nginx wrk python3.11-doc hyperfine busybox
 MESOS_PROTO_VENV := .build/mesos-proto-python
 MESOS_PROTO_PKGS := 'mesos.interface==1.7.2' 'protobuf==3.20.3'
 
-# The binary `serve` hands to agents at /bin/sitepack: the Swift runtime and Foundation linked in here,
+# The binary `serve` hands to agents at /bin/<sha256>/sitepack: the Swift runtime and Foundation linked in here,
 # libdeflate through Package.swift; debug info stripped (symbols kept for backtraces: 115 MB → 89 MB).
 # ReleaseBinaryTests checks that only agent libraries stay dynamic.
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-debug
