@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-// libarchive's headers include <time.h>, so the compiler may record `timespec`'s members as belonging
+// libarchive's headers include <time.h> and <sys/time.h>, so the compiler may record `timespec`'s members as belonging
 // to CSitepackArchive or to Glibc, depending on how a build groups files; with MemberImportVisibility a
 // file must import the module that won. This file imports both, and the rest of the code reads times
 // only through these accessors (seen: "property 'tv_sec' is not available due to missing import of
@@ -34,5 +34,13 @@ extension timespec {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return spec.nanoseconds
+    }
+}
+
+extension timeval {
+    /// A duration in seconds as a `timeval` (for `SO_RCVTIMEO`/`SO_SNDTIMEO`).
+    init(seconds: Double) {
+        let whole = seconds.rounded(.down)
+        self.init(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1_000_000))
     }
 }
