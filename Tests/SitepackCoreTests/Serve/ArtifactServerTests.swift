@@ -1,3 +1,4 @@
+import SitepackTestSupport
 import Foundation
 import Testing
 @testable import SitepackCore
@@ -372,15 +373,7 @@ struct ArtifactServerTests {
 extension RawHTTP {
     /// A connected socket to 127.0.0.1:port.
     static func connect(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { close(fd); throw SystemCallError("connect", errno: errno) }
+        guard let fd = LoopbackSocket.connect(port: port) else { throw SystemCallError("connect", errno: errno) }
         return fd
     }
 

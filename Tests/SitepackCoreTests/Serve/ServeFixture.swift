@@ -1,3 +1,4 @@
+import SitepackTestSupport
 import Foundation
 import Logging
 import Testing
@@ -165,19 +166,10 @@ struct RawResponse {
 enum RawHTTP {
     /// Sends `request` bytes, half-closes, and reads until the server closes.
     static func exchange(port: Int, _ request: String, receiveBufferSize: Int32? = nil) throws -> [UInt8] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SystemCallError("socket", errno: errno) }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        guard let fd = LoopbackSocket.connect(port: port, receiveBuffer: receiveBufferSize) else {
+            throw SystemCallError("connect", errno: errno)
         }
-        guard connected == 0 else { throw SystemCallError("connect", errno: errno) }
+        defer { close(fd) }
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {

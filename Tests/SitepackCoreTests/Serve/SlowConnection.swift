@@ -1,3 +1,4 @@
+import SitepackTestSupport
 import Foundation
 @testable import SitepackCore
 #if canImport(Glibc)
@@ -13,24 +14,10 @@ final class SlowConnection {
     /// Connects to 127.0.0.1:`port` with `receiveBuffer` bytes of receive buffer (set before connecting,
     /// so the advertised window stays small) and a 20 s receive timeout.
     init(port: Int, receiveBuffer: Int32 = 16 * 1024) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SystemCallError("socket", errno: errno) }
-        var size = receiveBuffer
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        guard let fd = LoopbackSocket.connect(port: port, receiveBuffer: receiveBuffer) else {
+            throw SystemCallError("connect", errno: errno)
         }
-        guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw SystemCallError("connect", errno: code)
-        }
+        self.fd = fd
     }
 
     deinit { close(fd) }
