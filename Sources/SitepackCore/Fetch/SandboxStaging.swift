@@ -45,14 +45,12 @@ struct SandboxStaging: ~Copyable {
     init(in sandbox: String) throws {
         self.sandbox = sandbox
         let sandboxFD = try OwnedFileDescriptor(path: sandbox, flags: O_RDONLY | O_DIRECTORY)
-        var template = Array("\(sandbox)/.sitepack-fetch-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
-        guard made != nil else {
-            let code = errno
-            throw SitepackError(.io, "cannot create a staging folder in the sandbox \(sandbox): \(String(cString: strerror(code))); check that it is writable",
-                                underlying: SystemCallError("mkdtemp", errno: code))
+        let root: String
+        do {
+            root = try FileSystem.makeTemporaryDirectory(template: "\(sandbox)/.sitepack-fetch-XXXXXX")
+        } catch let error as SitepackError {
+            throw SitepackError(.io, "cannot create a staging folder in the sandbox \(sandbox); check that it is writable", underlying: error)
         }
-        let root = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let rootName = (root as NSString).lastPathComponent
         TemporaryFiles.shared.register(root)
         let sandboxRaw = sandboxFD.rawValue

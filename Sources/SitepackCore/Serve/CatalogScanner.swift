@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 #if canImport(Glibc)
@@ -177,17 +176,6 @@ struct CatalogScanner {
 
     /// SHA-256 of a file in hex, or nil if it cannot be read (or `shouldStop` says so between chunks).
     static func sha256(of path: String, shouldStop: () -> Bool = { false }) -> String? {
-        guard let file = try? OwnedFileDescriptor(path: path, flags: O_RDONLY) else { return nil }
-        _ = posix_fadvise(file.rawValue, 0, 0, POSIX_FADV_SEQUENTIAL)
-        var hasher = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            if shouldStop() { return nil }
-            guard let count = try? file.read(into: buffer) else { return nil }
-            if count == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-        return hasher.finalize().hex
+        (try? FileDigest.sha256(ofFile: path, until: shouldStop)) ?? nil
     }
 }
