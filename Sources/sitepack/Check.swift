@@ -39,6 +39,9 @@ extension SitepackCommand {
         @Flag(name: .long, help: "Extract exactly as Mesos ≥ 1.8 does instead of strict mode.")
         var mesosCompat = false
 
+        @Flag(name: .long, help: "Fetch the artifact (and the sitepack binary) with cache: false, as sitepack task --no-cache; by default they are cached, sized by HEAD first as an agent does.")
+        var noCache = false
+
         @Flag(name: .long, help: "Keep the sandbox (its path is printed).")
         var keep = false
 
@@ -71,6 +74,7 @@ extension SitepackCommand {
             options.runtime = runtime
             options.mesosCompat = mesosCompat
             options.keep = keep
+            options.noCache = noCache
             options.timeout = timeout.value
             let report = await SiteChecker(options: options, logger: logger).run()
             if json {

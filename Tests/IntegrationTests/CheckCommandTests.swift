@@ -188,7 +188,10 @@ struct CheckCommandTests {
         let (result, report) = try Self.check([dist])
         #expect(result.status == 1)
         #expect(report.failed?.name == "verify", "\(result.stdout)")
-        #expect(report.step("run")?.status == "SKIP")
+        #expect(report.failed?.detail.contains("changed after it was built") == true, "\(result.stdout)")
+        // Verification runs beside the other steps; whatever they did, the task was stopped.
+        #expect(report.step("stop")?.status != "FAIL", "\(result.stdout)")
+        #expect(!report.passed)
     }
 
     @Test("a task id Mesos would refuse fails at task, naming the field")
@@ -217,6 +220,59 @@ struct CheckCommandTests {
         #expect(report.failed?.hint?.contains("query string") == true)
         let sandbox = try #require(report.sandbox)
         #expect(!FileManager.default.fileExists(atPath: sandbox))
+    }
+
+    /// A Python server of `root` whose GET is right and whose HEAD gives no Content-Length (`none`) or
+    /// one byte more than the file (`wrong`); it writes its port to stderr.
+    static let headServer = """
+        import http.server, os, sys
+        mode, root = sys.argv[1], sys.argv[2]
+        class H(http.server.BaseHTTPRequestHandler):
+            def body(self):
+                path = os.path.join(root, self.path.lstrip('/'))
+                return open(path, 'rb').read() if os.path.isfile(path) else None
+            def do_GET(self):
+                data = self.body()
+                if data is None: return self.send_error(404)
+                self.send_response(200); self.send_header('Content-Length', str(len(data))); self.end_headers(); self.wfile.write(data)
+            def do_HEAD(self):
+                data = self.body()
+                if data is None: return self.send_error(404)
+                self.send_response(200)
+                if mode == 'wrong': self.send_header('Content-Length', str(len(data) + 1))
+                self.end_headers()
+            def log_message(self, *args): pass
+        server = http.server.HTTPServer(('127.0.0.1', 0), H)
+        print('port', server.server_address[1], file=sys.stderr, flush=True)
+        server.serve_forever()
+        """
+
+    @Test("a server whose HEAD the agent's fetcher cache cannot use fails at fetch (cache: true sizes by HEAD)", arguments: ["none", "wrong"])
+    func headAnsweredWrongly(mode: String) throws {
+        let dir = try TemporaryDirectory("sitepack-check")
+        defer { dir.remove() }
+        let dist = try Self.build(Self.sample, into: dir)
+        let script = try dir.write("head.py", Self.headServer)
+        let server = try Child(["python3", script, mode, dist], in: dir.path, stderrPath: dir.join("head.err"))
+        defer { server.stop(kill: true) }
+        var port = ""
+        #expect(waitUntil(30) {
+            guard let range = server.stderr.range(of: #"port [0-9]+"#, options: .regularExpression) else { return false }
+            port = String(server.stderr[range].dropFirst(5))
+            return true
+        }, "the HEAD server did not start: \(server.stderr)")
+        let sha = String(try String(contentsOfFile: dist + "/content.tar.gz.sha256", encoding: .utf8).prefix(64))
+        let url = "http://127.0.0.1:\(port)/sites/hello-site/\(sha)/content.tar.gz"
+        let (result, report) = try Self.check([url, "--timeout", "60s"])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(report.failed?.name == "fetch", "\(result.stdout)")
+        #expect(report.failed?.detail.contains("HEAD") == true, "\(result.stdout)")
+        #expect(report.failed?.detail.contains(mode == "none" ? "no Content-Length" : "but the GET sent") == true, "\(result.stdout)")
+        #expect(report.step("run")?.status == "SKIP")
+        // The same artifact fetched without the cache makes no HEAD: it passes.
+        let (uncached, uncachedReport) = try Self.check([url, "--timeout", "60s", "--no-cache"])
+        #expect(uncached.status == 0, "\(uncached.stdout)\n\(uncached.stderr)")
+        #expect(uncachedReport.passed)
     }
 
     @Test("SIGINT or SIGTERM to check stops the task's process group and removes the sandbox", arguments: [SIGINT, SIGTERM])

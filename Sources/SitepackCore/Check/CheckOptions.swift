@@ -20,6 +20,9 @@ public struct CheckOptions: Sendable {
     public var runtime: SiteRuntime = .python
     /// Extract exactly as Mesos ≥ 1.8 does instead of strict mode.
     public var mesosCompat = false
+    /// Build the task with `cache: false` URIs (`--no-cache`); by default content-addressed URIs are
+    /// cached, and fetched the way an agent's fetcher cache does (HEAD for the size first).
+    public var noCache = false
     /// Keep the sandbox (its path is in the report).
     public var keep = false
     /// How long the task may take to open its port and pass its health check.

@@ -143,7 +143,7 @@ public struct LocalAgent: Sendable {
             _ = waitpid(pid, &status, WNOHANG)
             if kill(-pid, 0) != 0 && errno == ESRCH { return true }
             if ContinuousClock.now >= deadline { return false }
-            usleep(20_000)
+            usleep(5_000)
         }
     }
 

@@ -41,12 +41,9 @@ public struct SiteChecker: Sendable {
         switch options.source {
         case .store(let directory):
             let started = Self.now()
+            let root: String, version: StoredVersion, loaded: Manifest
             do {
-                let (root, version, loaded, detail) = try verifyStore(directory)
-                manifest = loaded
-                report.target = "\(directory) (\(version.address))"
-                report.steps.append(CheckStep(.verify, .pass, seconds: Self.now() - started, detail))
-                return await serving(root, version: version, manifest: loaded, report: report)
+                (root, version, loaded) = try selectVersion(directory)
             } catch let failure as StepFailure {
                 report.steps.append(failure.step(seconds: Self.now() - started))
                 return finish(report)
@@ -54,6 +51,24 @@ public struct SiteChecker: Sendable {
                 report.steps.append(CheckStep(.verify, .fail, seconds: Self.now() - started, "\(error)"))
                 return finish(report)
             }
+            report.target = "\(directory) (\(version.address))"
+            // Verification reads the whole artifact; it runs beside serve, task, fetch, run and probe (what
+            // runs is what strict fetch extracted from bytes matching the digest) and is reported first.
+            let verification = BackgroundWork { [self] in
+                let verifyStarted = Self.now()
+                do {
+                    let detail = try verifyVersion(version, manifest: loaded, in: root)
+                    return CheckStep(.verify, .pass, seconds: Self.now() - verifyStarted, detail)
+                } catch let failure as StepFailure {
+                    return failure.step(seconds: Self.now() - verifyStarted)
+                } catch {
+                    return CheckStep(.verify, .fail, seconds: Self.now() - verifyStarted, "\(error)")
+                }
+            }
+            report.steps.append(CheckStep(.verify, .pass, "running beside the other steps"))
+            var served = await serving(root, version: version, manifest: loaded, report: report)
+            served.steps[0] = (try? verification.wait().get()) ?? CheckStep(.verify, .fail, "the verification ended without a result")
+            return served
         case .url(let url):
             artifactURL = url
             report.steps.append(CheckStep(.verify, .skip, "an artifact URL is checked as fetched: the fetch step verifies a content-addressed URL against its digest", counts: false))
@@ -84,8 +99,9 @@ public struct SiteChecker: Sendable {
         func step(seconds: Double) -> CheckStep { CheckStep(name, .fail, seconds: seconds, detail, hint: hint) }
     }
 
-    /// Picks the version (newest, or `--name`/`--sha256`) and verifies it against its manifest.
-    func verifyStore(_ given: String) throws -> (String, StoredVersion, Manifest, String) {
+    /// Picks the version (newest, or `--name`/`--sha256`) and reads its manifest: the store's root, the
+    /// version and the manifest.
+    func selectVersion(_ given: String) throws -> (String, StoredVersion, Manifest) {
         var directory = given
         var options = self.options
         // A version's own archive (…/sites/<name>/<sha256>/content.tar.gz) names its store and version.
@@ -144,6 +160,11 @@ public struct SiteChecker: Sendable {
         } catch {
             throw StepFailure(name: .verify, detail: "cannot read the manifest of \(version.address): \(error)", hint: "rebuild the site: sitepack build SITE -o \(directory)")
         }
+        return (store.root, version, manifest)
+    }
+
+    /// Verifies the version's archive against its manifest (the `verify` rules); returns the step's detail.
+    func verifyVersion(_ version: StoredVersion, manifest: Manifest, in directory: String) throws -> String {
         let verified = try ArchiveVerifier.verify(archive: version.path(), manifest: manifest)
         if verified.sha256 != version.address.sha256 {
             throw StepFailure(name: .verify, detail: "\(version.path()) hashes to \(verified.sha256), but its folder names \(version.address.sha256): the artifact was changed after it was built",
@@ -154,7 +175,7 @@ public struct SiteChecker: Sendable {
         }
         let warnings = verified.findings.filter { $0.severity == .warning }.map(\.rule)
         let note = warnings.isEmpty ? "" : "; warnings: \(warnings.joined(separator: ", "))"
-        return (store.root, version, manifest, "\(version.address.name)@\(version.address.sha256.prefix(12)): \(verified.files) files match the manifest\(note)")
+        return ("\(version.address.name)@\(version.address.sha256.prefix(12)): \(verified.files) files match the manifest\(note)")
     }
 
     // MARK: - 2. serve
@@ -163,8 +184,10 @@ public struct SiteChecker: Sendable {
     func serving(_ directory: String, version: StoredVersion, manifest: Manifest, report: CheckReport) async -> CheckReport {
         var report = report
         let started = Self.now()
+        // Only the sitepack runtime fetches the binary: hashing it (tens of MB) is not done for the others.
         let configuration = ServeConfiguration(root: directory, host: "127.0.0.1", port: 0, accessLog: .off,
-                                               gracePeriod: .seconds(1), threads: 1)
+                                               gracePeriod: .seconds(1), threads: 1,
+                                               executablePath: options.runtime == .sitepack ? BinaryAddress.runningExecutablePath : nil)
         let server: ArtifactServer
         do {
             server = try await ArtifactServer.make(configuration: configuration, logger: logger)
@@ -188,7 +211,7 @@ public struct SiteChecker: Sendable {
                 return nil
             }
             group.addTask {
-                let result = await runTask(artifactURL: url, manifest: manifest, report: rest)
+                let result = await runTask(artifactURL: url, binaryURL: server.binaryURL, manifest: manifest, report: rest)
                 server.shutdown()
                 return result
             }
@@ -201,13 +224,14 @@ public struct SiteChecker: Sendable {
     // MARK: - 3-7
 
     /// Task, fetch, run, probe and stop.
-    func runTask(artifactURL: String?, manifest: Manifest?, report: CheckReport) async -> CheckReport {
+    /// `binaryURL` is the local server's `/bin/<sha256>/sitepack`, when it serves one.
+    func runTask(artifactURL: String?, binaryURL: String? = nil, manifest: Manifest?, report: CheckReport) async -> CheckReport {
         var report = report
         // 3. task
         var started = Self.now()
         let prepared: (LocalTask, String)
         do {
-            prepared = try prepareTask(artifactURL: artifactURL)
+            prepared = try prepareTask(artifactURL: artifactURL, binaryURL: binaryURL)
         } catch let failure as StepFailure {
             report.steps.append(failure.step(seconds: Self.now() - started))
             return finish(report)
@@ -280,7 +304,7 @@ public struct SiteChecker: Sendable {
     }
 
     /// Builds (or reads) the TaskInfo and validates it as the master does against this machine's offer.
-    func prepareTask(artifactURL: String?) throws -> (LocalTask, String) {
+    func prepareTask(artifactURL: String?, binaryURL: String?) throws -> (LocalTask, String) {
         let port = try TaskProbe.freePort()
         var offer = Self.machineOffer(ports: [ValueRange(begin: port, end: port)])
         let json: MesosJSON
@@ -307,7 +331,9 @@ public struct SiteChecker: Sendable {
             offer.frameworkID = frameworkID
         } else {
             guard let artifactURL else { throw StepFailure(name: .task, detail: "no artifact URL") }
-            let request = SiteTaskRequest(artifact: artifactURL, needs: TaskNeeds(cpus: 0.2, mem: 100, port: port), runtime: options.runtime)
+            var request = SiteTaskRequest(artifact: artifactURL, needs: TaskNeeds(cpus: 0.2, mem: 100, port: port), runtime: options.runtime)
+            request.binaryURL = options.runtime == .sitepack ? binaryURL : nil
+            request.noCache = options.noCache
             let siteTask = try SiteTask(request)
             let placement = try OfferMatcher.place(request.needs, in: [offer])
             json = try JSONDecoder().decode(MesosJSON.self, from: JSONEncoder().encode(siteTask.taskInfo(on: placement)))
@@ -357,8 +383,16 @@ public struct SiteChecker: Sendable {
             agent.log("I sitepack-check fetcher: Fetching URI '\(uri.value)'")
             let result = try fetcher.fetch(uri)
             agent.log("I sitepack-check fetcher: Fetched '\(uri.value)' to '\(result.path)'")
+            // A cached URI is sized by HEAD first, as the agent's fetcher cache does: an answer the agent
+            // cannot use (no length, or another length than the GET's) fails here, not on the cluster.
+            if let probe = result.sizeProbe, let problem = probe.problem ?? probe.mismatch(downloaded: result.bytes) {
+                agent.log("W sitepack-check fetcher: \(problem)")
+                throw StepFailure(name: .fetch, detail: problem,
+                                  hint: "serve the artifact with sitepack serve (HEAD and GET give the same Content-Length), or fetch it uncached: sitepack task --no-cache")
+            }
             let name = (result.path as NSString).lastPathComponent
-            parts.append(result.action == .extract ? "\(name) (extracted, \(result.files) files)" : "\(name) (\(result.action.rawValue))")
+            let cached = result.sizeProbe.map { ", through the fetcher cache: HEAD size \($0.contentLength ?? 0) = GET size" } ?? ""
+            parts.append((result.action == .extract ? "\(name) (extracted, \(result.files) files" : "\(name) (\(result.action.rawValue)") + cached + ")")
         }
         if manifest == nil,
            let address = task.uris.lazy.compactMap({ (try? ArtifactURL(parsing: $0.value)).flatMap { url in url.contentAddress.map { (url, $0) } } }).first {
@@ -396,7 +430,7 @@ public struct SiteChecker: Sendable {
                 opened = Self.now()
                 break
             }
-            usleep(50_000)
+            usleep(10_000)
         }
         let runStep = CheckStep(.run, .pass, seconds: (opened ?? Self.now()) - launched,
                                 "process group \(pid) running in \(agent.sandbox)")
@@ -420,11 +454,14 @@ public struct SiteChecker: Sendable {
             var failures = 0
             var last = ""
             var healthyAt: Double?
-            var next = launched + check.delaySeconds
+            // Mesos's checker first probes delay_seconds after launch; a delay only postpones that first
+            // probe (no outcome depends on it), so check probes as soon as the port is open when that comes
+            // sooner. Interval, timeout, grace period and consecutive failures are Mesos's.
+            var next = min(launched + check.delaySeconds, opened)
             while healthyAt == nil {
                 while Self.now() < next {
                     if LocalAgent.exited(pid) != nil { return failed("the task ended during the health checks", "see its stderr below") }
-                    usleep(50_000)
+                    usleep(10_000)
                 }
                 do {
                     let answer = try probe.get(check.path, timeout: max(check.timeoutSeconds, 1))
@@ -449,7 +486,8 @@ public struct SiteChecker: Sendable {
                                   "make GET http://127.0.0.1:\(check.port)\(check.path) answer 200-399, or give it a longer --timeout")
                 }
             }
-            notes.append("health check GET \(check.path) healthy after \(Self.format((healthyAt ?? launched) - launched)) s")
+            let waited = opened < launched + check.delaySeconds ? " (first probe when the port opened, before delay_seconds \(Self.format(check.delaySeconds)) s)" : ""
+            notes.append("health check GET \(check.path) healthy after \(Self.format((healthyAt ?? launched) - launched)) s\(waited)")
         } else {
             notes.append("no health check in the task")
         }

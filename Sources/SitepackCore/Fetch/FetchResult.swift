@@ -27,10 +27,12 @@ public struct FetchResult: Sendable, Codable, Equatable {
     public var defused: [String]
     /// Warnings shown.
     public var warnings: [String]
+    /// For a cached http(s) URI, what the agent's size probe (a HEAD) saw; nil when none was made.
+    public var sizeProbe: CacheSizeProbe?
 
     enum CodingKeys: String, CodingKey {
         case uri, path, action, files, bytes, sha256, seconds, cache, verified, defused, warnings
-        case extractedBytes = "extracted_bytes", cacheKey = "cache_key"
+        case extractedBytes = "extracted_bytes", cacheKey = "cache_key", sizeProbe = "size_probe"
     }
 
     /// Takes the counts of an extraction.

@@ -42,7 +42,17 @@ public struct Fetcher: Sendable {
         let downloader = FetchDownloader(options: options, logger: logger)
         let actions = MesosActions(options: options)
 
-        if uri.cache || options.cacheAll {
+        var probe: CacheSizeProbe?
+        if uri.cache || options.cacheAll, case .http(let url) = plan.source {
+            // The agent sizes a cached URI with a HEAD first and, when that fails, downloads it uncached.
+            probe = try CacheSizeProbe.probe(url)
+            result.sizeProbe = probe
+            if let problem = probe?.problem {
+                logger.warning("\(problem)")
+                result.warnings.append(problem)
+            }
+        }
+        if (uri.cache || options.cacheAll) && probe?.bypassesCache != true {
             let cache = try FetchCache(directory: options.cacheDirectory, capacity: options.cacheSize)
             let key = FetchCache.key(uri: uri.value, sha256: expected?.sha256)
             result.cacheKey = expected == nil ? "uri" : "sha256"
@@ -78,6 +88,10 @@ public struct Fetcher: Sendable {
                 result.bytes = size
                 try actions.apply(plan, file: temporary.path, destination: destination, moveIntoPlace: true, result: &result)
             }
+        }
+        if let mismatch = probe?.mismatch(downloaded: result.bytes) {
+            logger.warning("\(mismatch)")
+            result.warnings.append(mismatch)
         }
         for entry in result.defused {
             logger.warning("dropped setuid/setgid/sticky bits of '\(entry)' (never restored)")

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Blocking work on a thread of its own (not the cooperative pool, which the check's own steps
+/// occupy), whose result is collected once with ``wait()``: `check` verifies the artifact this way
+/// while it serves, fetches and runs it.
+final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<Value, any Error>?
+
+    /// Starts `work` now.
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        let thread = Thread { [self] in
+            result = Result { try work() }
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Blocks until the work ended and returns its result (once: the semaphore is consumed).
+    func wait() -> Result<Value, any Error> {
+        done.wait()
+        return result!
+    }
+}
