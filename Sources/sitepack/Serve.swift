@@ -51,12 +51,24 @@ extension SitepackCommand {
         @Option(help: "Event loop threads (default: one per core).")
         var threads: Int?
 
+        @Option(help: ArgumentHelp("Take uploads from sitepack publish (PUT /sites/<name>/<sha256>/…) with the bearer token in this file; without it, PUT is 405.", valueName: "F"), completion: .file())
+        var publishTokenFile: String?
+
+        @Option(help: ArgumentHelp("Largest upload body (e.g. 512M, 8G).", valueName: "SIZE"))
+        var maxUpload = "8G"
+
+        @Option(help: ArgumentHelp("Refuse uploads (507) that would leave less than this free on the store's disk (e.g. 1G, 0).", valueName: "SIZE"))
+        var minFree = "1G"
+
         @Flag(help: "Print the origin and URLs as one JSON object on stdout instead of a URL a line.")
         var json = false
 
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
             guard maxConnections > 0, (threads ?? 1) > 0 else { throw ValidationError("--max-connections and --threads must be positive") }
+            guard let upload = ByteCount.parse(maxUpload), upload > 0 else { throw ValidationError("--max-upload \(maxUpload): expected a size such as 512M or 8G") }
+            guard ByteCount.parse(minFree) != nil else { throw ValidationError("--min-free \(minFree): expected a size such as 1G or 0") }
+            _ = upload
         }
 
         func run() async throws {
@@ -67,7 +79,12 @@ extension SitepackCommand {
                     accessLog: accessLog, gracePeriod: gracePeriod.value, threads: threads,
                     maxConnections: maxConnections, idleTimeout: idleTimeout.value,
                     headerTimeout: headerTimeout.value, sendTimeout: sendTimeout.value)
-                let server = try await ArtifactServer.make(configuration: configuration, logger: logger)
+                var configured = configuration
+                configured.publishToken = try publishTokenFile.map { try PublishToken(file: $0) }
+                configured.maxUpload = ByteCount.parse(maxUpload) ?? configured.maxUpload
+                configured.minFree = ByteCount.parse(minFree) ?? configured.minFree
+                let server = try await ArtifactServer.make(configuration: configured, logger: logger)
+                let publishing = configured.publishToken != nil
                 let (directory, host, json) = (directory, host, json)
                 let (port, origin, urls) = (server.port, server.origin, server.advertisedURLs)
                 let (binaryURL, binarySize) = (server.binaryURL, server.binarySize)
@@ -75,6 +92,9 @@ extension SitepackCommand {
                 // stops the server at once gets a graceful exit 0.
                 try await server.runUntilSignalled(logger: logger) {
                     FileHandleOutput.standardError("sitepack: serving \(directory) on http://\(host):\(port) (agents: \(origin))")
+                    if publishing {
+                        FileHandleOutput.standardError("sitepack: taking uploads: sitepack publish DIST --to \(origin) --token-file F")
+                    }
                     if let binaryURL, let binarySize {
                         FileHandleOutput.standardError("sitepack: binary for --runtime sitepack: \(binaryURL) (\(binarySize) bytes)")
                     }

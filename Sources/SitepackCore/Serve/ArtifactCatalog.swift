@@ -26,6 +26,8 @@ public final class ArtifactCatalog: Sendable {
     private let state: Mutex<State>
     private let scanner: Mutex<CatalogScanner>
     private let stopping = Atomic<Bool>(false)
+    /// Digests learnt without a scan (an upload hashed its bytes while receiving them), by file identity.
+    private let verified = Mutex<[FileIdentity.Content: String]>([:])
 
     private struct State: ~Copyable {
         var snapshot = CatalogSnapshot.empty
@@ -75,6 +77,13 @@ public final class ArtifactCatalog: Sendable {
     }
 
     // MARK: - Scanning
+
+    /// Tells the next scan the sha256 of a file it has not seen (an upload hashed it while writing it),
+    /// so a just-published version is listed without being read again. The scan still checks it against
+    /// the manifest and its folder name.
+    func noteVerified(_ content: FileIdentity.Content, sha256: String) {
+        verified.withLock { $0[content] = sha256 }
+    }
 
     /// Scans now (or right after the scan in progress) and returns when a scan that started after this
     /// call has finished.
@@ -135,8 +144,13 @@ public final class ArtifactCatalog: Sendable {
             var snapshot: CatalogSnapshot?
             if case .active = workState, !self.stopping.load(ordering: .relaxed) {
                 Self.lowerThreadPriority()
+                let verified = self.verified.withLock { verified in
+                    defer { verified = [:] }
+                    return verified
+                }
                 snapshot = self.scanner.withLock { scanner in
-                    scanner.scan { self.stopping.load(ordering: .relaxed) }
+                    scanner.adopt(verified)
+                    return scanner.scan { self.stopping.load(ordering: .relaxed) }
                 }
             }
             self.scanFinished(with: snapshot)

@@ -107,9 +107,18 @@ public final class ArtifactServer: Service, Sendable {
         }
         let port = channel.localAddress?.port ?? configuration.port
         let origin = Self.origin(advertise: configuration.advertise, host: configuration.host, port: port)
+        var uploads: UploadDoor?
+        if let token = configuration.publishToken {
+            let uploadPool = NIOThreadPool(numberOfThreads: 2)
+            uploadPool.start()
+            uploads = UploadDoor(token: token, store: ArtifactStore(root: root), maxUpload: configuration.maxUpload,
+                                 minFree: configuration.minFree, threadPool: uploadPool, catalog: catalog,
+                                 visibleWait: TimeAmount(configuration.publishedVersionWait))
+        }
         let responder = Responder(folder: ServedFolder(root: root), catalog: catalog, metrics: metrics, origin: origin,
                                   smallFileLimit: configuration.smallFileLimit,
-                                  publishedVersionWait: TimeAmount(configuration.publishedVersionWait), executable: executable)
+                                  publishedVersionWait: TimeAmount(configuration.publishedVersionWait), executable: executable,
+                                  uploads: uploads)
         let server = ArtifactServer(configuration: configuration, logger: logger, group: group, channel: channel, port: port,
                                     origin: origin, catalog: catalog, metrics: metrics, loops: LoopContexts(byLoop: contexts),
                                     responder: responder, executableHandle: executable?.handle, scannerPool: scannerPool)
@@ -190,6 +199,8 @@ public final class ArtifactServer: Service, Sendable {
         // Whoever still waits for a scan is answered before the loops stop; a scan in progress gives up.
         catalog.stop()
         try? await scannerPool.shutdownGracefully()
+        // Uploads cut off by the grace period have been dropped with their connections; the pool finishes that.
+        try? await responder.uploads?.threadPool.shutdownGracefully()
         try? executableHandle?.close()
         try await group.shutdownGracefully()
         logger.info("stopped")

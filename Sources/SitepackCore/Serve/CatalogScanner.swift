@@ -40,6 +40,11 @@ struct CatalogScanner {
         self.beforeHashing = beforeHashing
     }
 
+    /// Takes digests computed elsewhere (by file identity) as if this scanner had hashed those files.
+    mutating func adopt(_ verified: [FileIdentity.Content: String]) {
+        digests.merge(verified) { _, new in new }
+    }
+
     /// One full scan; nil when `shouldStop` said so midway (the server is shutting down).
     mutating func scan(shouldStop: () -> Bool) -> CatalogSnapshot? {
         var manifests: [String] = []

@@ -7,7 +7,7 @@ import NIOCore
 /// request being answered has no deadline, however slow the download, because the client is reading.
 /// One sweep per loop instead of a timer per request keeps the scheduler out of the hot path.
 final class ConnectionState {
-    enum Phase { case idle, readingHead, responding }
+    enum Phase { case idle, readingHead, readingBody, responding }
 
     private(set) var phase: Phase = .idle
     /// The file being sent and the offset its body must reach. If the file shrinks under it (truncated
@@ -29,6 +29,10 @@ final class ConnectionState {
 
     /// Bytes arrived; if the connection was idle a request has started and its header clock runs.
     func bytesArrived() {
+        if phase == .readingBody {
+            deadline = NIODeadline.now().uptimeNanoseconds &+ idleTimeout
+            return
+        }
         guard phase == .idle else { return }
         phase = .readingHead
         deadline = NIODeadline.now().uptimeNanoseconds &+ headerTimeout
@@ -38,6 +42,13 @@ final class ConnectionState {
     func requestStarted() {
         phase = .responding
         deadline = .max
+    }
+
+    /// An upload's body is being read: each arrival of bytes gives the client `idleTimeout` more, so a
+    /// stalled upload is cut off (and its temporary file removed) instead of holding a connection forever.
+    func receivingBody() {
+        phase = .readingBody
+        deadline = NIODeadline.now().uptimeNanoseconds &+ idleTimeout
     }
 
     /// The response was handed to the kernel; the connection is idle again (or closes if shutting down).

@@ -35,6 +35,13 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     private var inputClosed = false
     private var closing = false
     private var unflushed = false
+    /// The `PUT` whose body is being received into the store, if any.
+    private var upload: UploadStream?
+    /// The upload's body parts are still arriving (its `.end` has not).
+    private var uploadBodyOpen = false
+    /// Closing after a refusal may leave a request body unread: stop writing, read and drop a little,
+    /// then close, so the client sees the answer instead of a reset.
+    private var lingering = false
 
     init(responder: Responder, loop: LoopContext, state: ConnectionState) {
         self.responder = responder
@@ -51,11 +58,22 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             state.requestStarted()
-            head = requestHead
             started = NIODeadline.now().uptimeNanoseconds
-        case .body:
-            break  // GET and HEAD carry no meaningful body; anything else is answered 405 and closed.
+            if requestHead.method != .GET, requestHead.method != .HEAD, !isBusy, waiting.isEmpty {
+                // Decided before any body byte is read; pipelined behind other requests it is answered in order.
+                startBody(requestHead, context: context)
+                return
+            }
+            head = requestHead
+        case .body(let buffer):
+            // GET and HEAD carry no meaningful body; a refused one is dropped.
+            if uploadBodyOpen { upload?.receive(buffer) }
         case .end:
+            if uploadBodyOpen {
+                uploadBodyOpen = false
+                upload?.end()
+                return
+            }
             guard let requestHead = head else { return }
             head = nil
             if isBusy || !waiting.isEmpty {
@@ -74,6 +92,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     /// Holds reads while a file body is in flight or unsent responses pile up (a pipelining client that
     /// does not read what it asked for), so neither open files nor buffers grow without bound.
     func read(context: ChannelHandlerContext) {
+        if let upload {
+            // Reading the body: as fast as the disk takes it.
+            if upload.wantsData { context.read() } else { readPending = true }
+            return
+        }
         if isBusy || !context.channel.isWritable {
             readPending = true
         } else {
@@ -82,7 +105,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, readPending, !isBusy, !closing {
+        if context.channel.isWritable, readPending, !isBusy || upload?.wantsData == true, !closing {
             readPending = false
             context.read()
         }
@@ -90,11 +113,13 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     }
 
     /// A file body is in flight or a request waits for the catalog: later requests queue, reading pauses.
-    private var isBusy: Bool { fileInFlight || catalogWait != nil }
+    private var isBusy: Bool { fileInFlight || catalogWait != nil || upload != nil }
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
         catalogWait = nil
+        upload?.cancel()
+        upload = nil
         context.fireChannelInactive()
     }
 
@@ -137,10 +162,52 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         }
     }
 
-    private func send(_ reply: Reply, to requestHead: HTTPRequestHead, started: UInt64, context: ChannelHandlerContext) {
+    /// Starts receiving a request body, or refuses it at once.
+    private func startBody(_ requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
+        let started = self.started
+        switch responder.decideBody(requestHead, loop: loop, allocator: context.channel.allocator) {
+        case .refuse(let reply):
+            // Unless the client waits for 100 Continue, its body may be on the way: linger before closing.
+            lingering = requestHead.headers.first(name: "expect") == nil
+            send(reply, to: requestHead, started: started, context: context)
+        case .upload(let target):
+            let stream = UploadStream(target: target, eventLoop: context.eventLoop)
+            upload = stream
+            uploadBodyOpen = true
+            state.receivingBody()
+            stream.onOpened = {
+                if target.expectsContinue, !self.closing {
+                    var out = context.channel.allocator.buffer(capacity: 25)
+                    out.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+                    context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(out)), promise: nil)
+                }
+                self.resumeReading(context: context)
+            }
+            stream.onDrained = { self.resumeReading(context: context) }
+            stream.onSettled = { result, complete in
+                self.upload = nil
+                guard !self.closing else { return }
+                self.state.requestStarted()
+                let reply = self.responder.uploadReply(result, target: target, loop: self.loop, allocator: context.channel.allocator)
+                self.lingering = !complete
+                self.send(reply, to: requestHead, started: started, context: context, bodyComplete: complete)
+                self.drainWaiting(context: context)
+            }
+            stream.start()
+        }
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard readPending, !closing, upload?.wantsData == true else { return }
+        readPending = false
+        context.read()
+    }
+
+    private func send(_ reply: Reply, to requestHead: HTTPRequestHead, started: UInt64, context: ChannelHandlerContext,
+                      bodyComplete: Bool = false) {
         // After the client half-closed, requests it already sent are still answered: only the last one closes.
         let keepAlive = requestHead.isKeepAlive && !state.shuttingDown && !(inputClosed && waiting.isEmpty)
-            && (requestHead.method == .GET || requestHead.method == .HEAD)
+            && (requestHead.method == .GET || requestHead.method == .HEAD || bodyComplete)
         var bodyBytes = 0
         if case .buffer(let body) = reply.body { bodyBytes = body.readableBytes }
         var out = context.channel.allocator.buffer(capacity: 320 + bodyBytes)
@@ -223,14 +290,29 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         guard !closing else { return }
         closing = true
         unflushed = false
+        let linger = lingering && !inputClosed
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0)))).assumeIsolated()
-            .whenComplete { _ in context.close(promise: nil) }
+            .whenComplete { _ in
+                guard linger, context.channel.isActive else { return context.close(promise: nil) }
+                // Half-close: the answer is complete for the client; what it still sends is read and dropped
+                // (see channelRead's closing guard) until it closes, or for at most a second.
+                context.close(mode: .output, promise: nil)
+                context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { context.close(promise: nil) }
+                if self.readPending {
+                    self.readPending = false
+                    context.read()
+                }
+            }
     }
 
     /// The client half-closed: answer what was asked, then close.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
+            if closing {
+                context.close(promise: nil)
+                return
+            }
             if !isBusy && waiting.isEmpty { closeAfterFlush(context: context) }
             return
         }

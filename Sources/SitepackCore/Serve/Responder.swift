@@ -18,6 +18,8 @@ final class Responder: Sendable {
     /// How long the first request for a just-published store version may wait for its verification.
     let publishedVersionWait: TimeAmount
     let executable: ExecutableFile?
+    /// Where `PUT`s go; nil when the server takes no uploads.
+    let uploads: UploadDoor?
 
     /// The running binary, opened and hashed once at start and shared by every `/bin/<sha256>/sitepack` response.
     struct ExecutableFile: Sendable {
@@ -31,7 +33,7 @@ final class Responder: Sendable {
     struct RepresentationBox: @unchecked Sendable { let value: Representation }
 
     init(folder: ServedFolder, catalog: ArtifactCatalog, metrics: ServerMetrics, origin: String,
-         smallFileLimit: Int, publishedVersionWait: TimeAmount, executable: ExecutableFile?) {
+         smallFileLimit: Int, publishedVersionWait: TimeAmount, executable: ExecutableFile?, uploads: UploadDoor? = nil) {
         self.folder = folder
         self.catalog = catalog
         self.metrics = metrics
@@ -39,6 +41,7 @@ final class Responder: Sendable {
         self.smallFileLimit = smallFileLimit
         self.publishedVersionWait = publishedVersionWait
         self.executable = executable
+        self.uploads = uploads
     }
 
     /// The answer to one request; `waited` says how the wait ended when the request is asked again
@@ -46,9 +49,14 @@ final class Responder: Sendable {
     func respond(to head: HTTPRequestHead, loop: LoopContext, allocator: ByteBufferAllocator, waited: CatalogWait? = nil) -> Answer {
         let isGet = head.method == .GET
         guard isGet || head.method == .HEAD else {
-            var reply = message(.methodNotAllowed, "Method Not Allowed: only GET and HEAD\n", route: .invalid, loop: loop, allocator: allocator, isHead: false)
-            reply.headers.add(name: "Allow", value: Self.allow)
-            return .reply(reply)
+            // Pipelined behind other requests (a request with a body on its own is decided by decideBody at its head).
+            switch decideBody(head, loop: loop, allocator: allocator) {
+            case .refuse(let reply):
+                return .reply(reply)
+            case .upload:
+                return .reply(message(.badRequest, "Bad Request: a PUT pipelined behind other requests; send it once their responses arrived\n",
+                                      route: .publish, loop: loop, allocator: allocator, isHead: false))
+            }
         }
         let path: RequestPath
         do {

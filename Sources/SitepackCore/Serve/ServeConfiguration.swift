@@ -37,6 +37,13 @@ public struct ServeConfiguration: Sendable {
     /// How long the first request for a store version published since the last scan may wait for the
     /// scan that verifies it (hashing a large archive takes a while) before it is answered `503`.
     public var publishedVersionWait: Duration = .seconds(20)
+    /// The token `sitepack publish` must send to `PUT` versions into the store; `nil` (the default) takes
+    /// no uploads: `PUT` and `DELETE` are `405`.
+    public var publishToken: PublishToken?
+    /// The largest upload body in bytes (`413` beyond, checked against `Content-Length` and while streaming).
+    public var maxUpload: Int64 = 8 << 30
+    /// Uploads are refused (`507`) when they would leave less than this many bytes free on the store's disk.
+    public var minFree: Int64 = 1 << 30
     /// Called on the scanner thread with each archive path about to be hashed (tests hold a scan there).
     var beforeHashing: (@Sendable (String) -> Void)?
 

@@ -2,7 +2,7 @@ import Atomics
 
 /// The route a request was answered by, a label in `/metrics`.
 public enum ServeRoute: String, Sendable, CaseIterable {
-    case file, artifact, latest, sites, healthz, metrics, binary, invalid
+    case file, artifact, latest, sites, healthz, metrics, binary, invalid, publish
 
     /// Position in `allCases`, without building the array on the hot path.
     var index: Int {
@@ -15,6 +15,7 @@ public enum ServeRoute: String, Sendable, CaseIterable {
         case .metrics: 5
         case .binary: 6
         case .invalid: 7
+        case .publish: 8
         }
     }
 }
@@ -24,7 +25,7 @@ public enum ServeRoute: String, Sendable, CaseIterable {
 /// Rendered as Prometheus text exposition (version 0.0.4): requests by route and status, bytes sent,
 /// open and total connections, and a request duration histogram.
 public final class ServerMetrics: Sendable {
-    private static let statuses: [Int] = [200, 206, 301, 304, 307, 400, 403, 404, 405, 412, 416, 431, 500, 503]
+    private static let statuses: [Int] = [200, 201, 206, 301, 304, 307, 400, 401, 403, 404, 405, 409, 412, 413, 416, 422, 431, 500, 503, 507]
     private static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
     private let requests: [ManagedAtomic<Int>]

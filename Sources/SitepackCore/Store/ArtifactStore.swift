@@ -140,7 +140,7 @@ public struct ArtifactStore: Sendable {
     /// Marks a version folder as the most recently added of its site: its mtime becomes now, or just
     /// after the newest other version's when the clock has not moved on (file times tick in jiffies, so
     /// two quick adds could otherwise tie).
-    private func makeNewest(_ folder: String, name: String) throws {
+    func makeNewest(_ folder: String, name: String) throws {
         let others = versions(of: name).filter { $0.folder != folder }.map(\.addedNanoseconds).max() ?? .min
         try FileSystem.setModified(folder, nanoseconds: max(FileSystem.nowNanoseconds(), others &+ 1))
     }
