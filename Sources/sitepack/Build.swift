@@ -74,6 +74,9 @@ extension SitepackCommand {
             if stored.unchanged, !outputOptions.quiet {
                 FileHandleOutput.standardError("sitepack: unchanged: \(stored.version.address) is already in \(output); it is the newest again, nothing was written")
             }
+            if !outputOptions.quiet {
+                for warning in stored.build.warnings { FileHandleOutput.standardError("sitepack: warning: \(warning)") }
+            }
             if outputOptions.json {
                 try FileHandleOutput.json(BuildSummary(stored))
             } else {
@@ -102,6 +105,7 @@ struct BuildSummary: Encodable {
     let versionFolder: String
     let urlPath: String
     let unchanged: Bool
+    let warnings: [String]
 
     init(_ stored: StoredBuild) {
         let result = stored.build
@@ -109,6 +113,7 @@ struct BuildSummary: Encodable {
         versionFolder = stored.version.folder
         urlPath = stored.version.address.urlPath()
         unchanged = stored.unchanged
+        warnings = result.warnings
         name = m.name
         sha256 = m.archive.sha256
         size = m.archive.size
@@ -127,7 +132,7 @@ struct BuildSummary: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case name, sha256, size, path, manifest, excluded, mtime, compressor, level, seconds
-        case unchanged, versionFolder = "version_folder", urlPath = "url_path"
+        case unchanged, warnings, versionFolder = "version_folder", urlPath = "url_path"
         case tarSha256 = "tar_sha256", fileCount = "file_count", totalBytes = "total_bytes", mtimeSource = "mtime_source"
     }
 }

@@ -8,7 +8,9 @@ extension SitepackCommand {
             discussion: """
                 Reads every entry, compares it with the manifest (path, type, size, mode, sha256) when given, and \
                 lints what strict fetch would refuse and what trips Mesos's fetcher (non-ASCII names, a ./ entry, \
-                entries outside one top folder, no index.html). Each finding has a severity and a fix.
+                entries outside one top folder, no index.html). Each finding has a severity and a fix. Limits are \
+                strict fetch's defaults (1,000,000 entries), or exactly the manifest's counts when the archive's \
+                sha256 is the manifest's.
                 Exit codes: 0 no error-level finding, 1 unreadable, 3 unsafe entries, 4 manifest mismatch.
                 See docs/verify.md.
                 """
@@ -20,12 +22,24 @@ extension SitepackCommand {
         @Option(name: .long, help: "The manifest.json to check every entry against.")
         var manifest: String?
 
+        @Option(name: .long, help: "Lint the entry count against this limit (as strict fetch's --max-files) instead of the default or the manifest's count.")
+        var maxFiles: Int?
+
         @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if let maxFiles, maxFiles < 0 { throw ValidationError("--max-files must be positive") }
+        }
 
         func run() async throws {
             let report = try await reportingErrors {
                 let manifest = try self.manifest.map { try Manifest.load(from: $0) }
-                return try ArchiveVerifier.verify(archive: archive, manifest: manifest)
+                let limits = maxFiles.map { count in
+                    var limits = ExtractionLimits()
+                    limits.maxEntries = count
+                    return limits
+                }
+                return try ArchiveVerifier.verify(archive: archive, manifest: manifest, limits: limits)
             }
             if output.json {
                 try FileHandleOutput.json(report)

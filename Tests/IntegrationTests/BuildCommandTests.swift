@@ -196,4 +196,49 @@ struct BuildCommandTests {
         #expect(quiet.status == 0)
         #expect(!quiet.stdout.contains("packing"))
     }
+    /// A site deeper than strict fetch's default depth limit builds, with a warning on stderr and in
+    /// --json naming the limit; fetch refuses it by default, verify with its manifest accepts it.
+    @Test func aSiteBeyondADefaultLimitWarns() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let deep = (0..<256).map { "d\($0 % 10)" }.joined(separator: "/")
+        _ = try dir.write("src/index.html", "<h1>hi</h1>\n")
+        _ = try dir.write("src/\(deep)/page.html", "deep\n")
+        let build = try Subprocess.sitepack(["build", dir.join("src"), "-o", dir.join("dist"), "--json", "--source-date-epoch", "1700000000"])
+        #expect(build.status == 0, "\(build.stderr)")
+        #expect(build.stderr.contains("warning: the artifact has a path 258 folders deep, more than strict fetch's limit of 256"), "\(build.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: build.stdoutData) as? [String: Any])
+        let warnings = try #require(json["warnings"] as? [String])
+        #expect(warnings.count == 1 && warnings[0].contains("258 folders deep"))
+        let fetch = try Subprocess.sitepack(["fetch", dir.join("dist/content.tar.gz"), "--sandbox", dir.join("sandbox"), "--quiet"])
+        #expect(fetch.status == 3 && fetch.stderr.contains("too-deep"), "\(fetch.stderr)")
+        let plain = try Subprocess.sitepack(["verify", dir.join("dist/content.tar.gz")])
+        #expect(plain.status == 3 && plain.stdout.contains("too-deep"))
+        let bounded = try Subprocess.sitepack(["verify", dir.join("dist/content.tar.gz"), "--manifest", dir.join("dist/manifest.json")])
+        #expect(bounded.status == 0, "\(bounded.stdout)")
+        // An ordinary site gets no warning.
+        let quiet = try Subprocess.sitepack(["build", sample, "-o", dir.join("plain"), "--json"])
+        #expect(quiet.status == 0 && !quiet.stderr.contains("warning"))
+        let plainJSON = try #require(try JSONSerialization.jsonObject(with: quiet.stdoutData) as? [String: Any])
+        #expect((plainJSON["warnings"] as? [String]) == [])
+    }
+
+    /// A site of more files than Nomad's 4,096 is built, verified and fetched with no flags.
+    @Test func aSiteOfManyFilesNeedsNoFlags() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        _ = try dir.write("src/index.html", "<h1>hi</h1>\n")
+        for folder in 0..<10 {
+            let path = dir.join("src/f\(folder)")
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            for page in 0..<500 { try Data("page \(folder)/\(page)\n".utf8).write(to: URL(fileURLWithPath: "\(path)/p\(page).html")) }
+        }
+        let build = try Subprocess.sitepack(["build", dir.join("src"), "-o", dir.join("dist"), "--quiet"])
+        #expect(build.status == 0 && build.stderr.isEmpty, "\(build.stderr)")
+        let verify = try Subprocess.sitepack(["verify", dir.join("dist/content.tar.gz")])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let fetch = try Subprocess.sitepack(["fetch", dir.join("dist/content.tar.gz"), "--sandbox", dir.join("sandbox"), "--quiet"])
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.join("sandbox/site/f9/p499.html")))
+    }
 }

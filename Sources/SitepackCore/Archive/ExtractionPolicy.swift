@@ -35,6 +35,11 @@ public struct ExtractionPolicy: Sendable {
                                       reason: "the archive has more than \(limits.maxEntries) entries (raise --max-files if this is expected)")
         }
         let path = try Self.normalize(name, entry: name, what: "name")
+        let depth = ExtractionExtent.depth(of: path)
+        if depth > limits.maxDepth {
+            throw ExtractionViolation(rule: "too-deep", entry: name,
+                                      reason: "the path is \(depth) components deep, more than the limit of \(limits.maxDepth)")
+        }
         if header.isSparse {
             throw ExtractionViolation(rule: "sparse", entry: name, reason: "sparse entries are not extracted")
         }
@@ -75,14 +80,17 @@ public struct ExtractionPolicy: Sendable {
                         droppedSpecialBits: header.permissions & 0o7000 != 0)
     }
 
+    /// The longest entry name or link target, in bytes (Linux's PATH_MAX).
+    public static let maxNameBytes = 4096
+
     /// Resolves an entry name lexically: refuses absolute names, `..`, backslashes, NUL and overlong
     /// names; drops `.` components. Returns "" for the `.` entry.
     public static func normalize(_ name: String, entry: String, what: String, rule: String? = nil) throws -> String {
         if name.isEmpty {
             throw ExtractionViolation(rule: rule ?? "empty-name", entry: entry, reason: "the \(what) is empty")
         }
-        if name.utf8.count > 4096 {
-            throw ExtractionViolation(rule: rule ?? "name-too-long", entry: entry, reason: "the \(what) is longer than 4096 bytes")
+        if name.utf8.count > maxNameBytes {
+            throw ExtractionViolation(rule: rule ?? "name-too-long", entry: entry, reason: "the \(what) is longer than \(maxNameBytes) bytes")
         }
         if name.hasPrefix("/") {
             throw ExtractionViolation(rule: rule ?? "absolute-path", entry: entry, reason: "the \(what) '\(name)' is absolute")

@@ -8,4 +8,7 @@ public struct BuildResult: Sendable {
     public var manifestPath: String
     /// Wall time of the build in seconds.
     public var seconds: Double
+    /// What passes strict fetch's default limits (``ExtractionLimits/excesses(of:)``), one sentence
+    /// each; empty for almost every site.
+    public var warnings: [String] = []
 }

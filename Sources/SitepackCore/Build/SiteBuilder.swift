@@ -104,7 +104,14 @@ public struct SiteBuilder {
         reporter?.finish()
         return BuildResult(manifest: manifest, archivePath: (writeDirectory as NSString).appendingPathComponent(Self.archiveName),
                            manifestPath: (writeDirectory as NSString).appendingPathComponent(Manifest.fileName),
-                           seconds: Date().timeIntervalSince(started))
+                           seconds: Date().timeIntervalSince(started), warnings: Self.limitWarnings(manifest.extractionExtent))
+    }
+
+    /// One warning for each default extraction limit `extent` passes.
+    static func limitWarnings(_ extent: ExtractionExtent) -> [String] {
+        ExtractionLimits().excesses(of: extent).map {
+            "the artifact has \($0): strict fetch and verify refuse it unless given a higher limit, or its manifest (sitepack check, verify --manifest)"
+        }
     }
 
     /// Streams one file into the tar writer, hashing it; fails if its size changed since the scan.

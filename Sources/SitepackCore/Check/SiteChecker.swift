@@ -372,6 +372,9 @@ public struct SiteChecker: Sendable {
         fetchOptions.cacheDirectory = agent.workDirectory + "/fetch-cache"
         let quiet = Logger(label: "sitepack.check.fetch", factory: { _ in SwiftLogNoOpLogHandler() })
         let fetcher = Fetcher(options: fetchOptions, logger: quiet)
+        // The store's artifact, verified against its manifest, extracts under exactly the manifest's counts.
+        var boundedOptions = fetchOptions
+        if let manifest { boundedOptions.limits = ExtractionLimits(bounding: manifest) }
         var parts: [String] = []
         for uri in task.uris {
             let plan = try FetchPlan(uri, mode: fetchOptions.mode)
@@ -381,7 +384,8 @@ public struct SiteChecker: Sendable {
                                   hint: trap)
             }
             agent.log("I sitepack-check fetcher: Fetching URI '\(uri.value)'")
-            let result = try fetcher.fetch(uri)
+            let bounded = manifest != nil && plan.contentAddress?.sha256 == manifest?.archive.sha256
+            let result = try (bounded ? Fetcher(options: boundedOptions, logger: quiet) : fetcher).fetch(uri)
             agent.log("I sitepack-check fetcher: Fetched '\(uri.value)' to '\(result.path)'")
             // A cached URI is sized by HEAD first, as the agent's fetcher cache does: an answer the agent
             // cannot use (no length, or another length than the GET's) fails here, not on the cluster.

@@ -8,14 +8,18 @@ import Darwin
 /// (``ManifestComparison``), and a lint for what strict fetch would refuse and what trips Mesos's
 /// fetcher (``SafetyLint``).
 public enum ArchiveVerifier {
-    /// Verifies `path`, against `manifest` when given.
-    public static func verify(archive path: String, manifest: Manifest? = nil) throws -> VerifyReport {
+    /// Verifies `path`, against `manifest` when given. The lint judges the archive by `limits` when
+    /// given; else by the manifest's exact extent (``ExtractionLimits/init(bounding:)``) when the
+    /// archive's sha256 is the manifest's, as strict fetch would with that manifest at hand; else by the defaults.
+    public static func verify(archive path: String, manifest: Manifest? = nil, limits: ExtractionLimits? = nil) throws -> VerifyReport {
         let fd = try OwnedFileDescriptor(path: path, flags: O_RDONLY)
         let size = Int64(lseek(fd.rawValue, 0, SEEK_END))
         let integrity = try StreamIntegrity.check(fd)
         let source = try ArchiveSource.choose(for: .file(fd: fd.rawValue), path: path, inflation: .libarchiveFilter)
         var findings = integrity.findings
-        let scan = try scanEntries(source, path: path, findings: &findings)
+        let limits = limits ?? manifest.flatMap { $0.archive.sha256.lowercased() == integrity.sha256 ? ExtractionLimits(bounding: $0) : nil }
+            ?? ExtractionLimits()
+        let scan = try scanEntries(source, path: path, limits: limits, findings: &findings)
         if let manifest {
             findings += ManifestComparison.findings(manifest, integrity: integrity, size: size, inventory: scan.inventory)
         }
@@ -29,15 +33,16 @@ public enum ArchiveVerifier {
     /// What the second pass learnt.
     struct EntryScan {
         var inventory = ArchiveInventory()
-        var lint = SafetyLint()
+        var lint: SafetyLint
         var format = "unknown"
         var filter = "none"
     }
 
     /// The second pass: every entry through the lint and into the inventory, then the layout rules.
     /// An archive libarchive cannot read is a finding (`archive-unreadable`), not an error.
-    static func scanEntries(_ source: ArchiveSource, path: String, findings: inout [VerifyFinding]) throws -> EntryScan {
-        var scan = EntryScan()
+    static func scanEntries(_ source: ArchiveSource, path: String, limits: ExtractionLimits = ExtractionLimits(),
+                            findings: inout [VerifyFinding]) throws -> EntryScan {
+        var scan = EntryScan(lint: SafetyLint(limits: limits))
         try withUTF8CharacterLocale {
             do {
                 var reader = try source.reader(displayName: path, warningsAreFatal: false)
@@ -53,6 +58,7 @@ public enum ArchiveVerifier {
                 findings.append(VerifyFinding(.error, .corrupt, "archive-unreadable", nil, "cannot read the archive: \(error.message)", "rebuild the artifact; an HTML error page saved as .tar.gz looks like this too"))
             }
         }
+        scan.lint.checkTotal(bytes: scan.inventory.bytes, into: &findings)
         scan.lint.checkLayout(paths: Set(scan.inventory.entries.keys), into: &findings)
         return scan
     }

@@ -8,12 +8,16 @@ struct SafetyLint {
     private(set) var entryCount = 0
     private var topFolders: Set<String> = []
     private var rootEntries: [String] = []
+    /// The limits strict fetch would extract under.
+    let limits: ExtractionLimits
 
-    /// A lint for one archive. The entry limit is reported as a finding, not thrown, so every entry is still read.
-    init() {
-        var limits = ExtractionLimits()
-        limits.maxEntries = Int.max
-        policy = ExtractionPolicy(limits: limits)
+    /// A lint for one archive under `limits` (strict fetch's defaults unless told). The entry limit is
+    /// reported as a finding, not thrown, so every entry is still read.
+    init(limits: ExtractionLimits = ExtractionLimits()) {
+        self.limits = limits
+        var unbounded = limits
+        unbounded.maxEntries = Int.max
+        policy = ExtractionPolicy(limits: unbounded)
     }
 
     /// Checks one header in archive order, appending what it breaks; returns the entry's normalized
@@ -21,8 +25,8 @@ struct SafetyLint {
     mutating func check(_ header: ArchiveEntryHeader, into findings: inout [VerifyFinding]) throws -> String {
         entryCount += 1
         let name = header.path
-        if entryCount == ExtractionLimits().maxEntries + 1 {
-            findings.append(VerifyFinding(.error, .unsafe, "too-many-entries", name, "the archive has more than \(ExtractionLimits().maxEntries) entries, strict fetch's default limit", "pack fewer files, or fetch with --max-files"))
+        if entryCount == limits.maxEntries + 1 {
+            findings.append(VerifyFinding(.error, .unsafe, "too-many-entries", name, "the archive has more than \(limits.maxEntries) entries, strict fetch's limit", "pack fewer files, or fetch with --max-files"))
         }
         if !name.unicodeScalars.allSatisfy(\.isASCII) {
             findings.append(VerifyFinding(.error, .unsafe, "non-ascii-name", name, "the name is not ASCII; Mesos's fetcher runs libarchive in the C locale and fails on it (MESOS-9393)", "rename the file to ASCII"))
@@ -54,6 +58,13 @@ struct SafetyLint {
         }
     }
 
+    /// After the last entry: the files' total size against the byte limit (`bytes`, as read).
+    func checkTotal(bytes: Int64, into findings: inout [VerifyFinding]) {
+        if bytes > limits.maxBytes {
+            findings.append(VerifyFinding(.error, .unsafe, "too-many-bytes", nil, "the files hold \(bytes) bytes, more than strict fetch's limit of \(limits.maxBytes)", Self.fix(for: "too-many-bytes")))
+        }
+    }
+
     /// After the last entry: everything under one top folder, with an `index.html` there.
     func checkLayout(paths: Set<String>, into findings: inout [VerifyFinding]) {
         guard entryCount > 0 else { return }
@@ -79,6 +90,8 @@ struct SafetyLint {
             return "remove devices, FIFOs, sockets and sparse files from the site folder"
         case "duplicate-path":
             return "pack each path once"
+        case "too-deep":
+            return "flatten the site's folders"
         case "file-too-large", "too-many-bytes", "too-many-entries", "compression-ratio":
             return "pack less, or fetch with higher --max-files/--max-bytes/--max-file-bytes/--max-ratio"
         default:

@@ -66,8 +66,55 @@ import Testing
         #expect(rule([header("a"), header("b"), header("c"), header("d")], limits: limits) == "too-many-entries")
         #expect(rule([header("a", size: 10)], limits: limits) == nil)
         #expect(rule([header("a", size: 11)], limits: limits) == "file-too-large")
-        #expect(ExtractionLimits().maxEntries == 4096)
+        #expect(ExtractionLimits().maxEntries == 1_000_000)
         #expect(ExtractionLimits().maxBytes == 100_000_000_000)
+    }
+
+    @Test("a path deeper than the depth limit is refused; exactly the limit passes")
+    func depthLimit() {
+        var limits = ExtractionLimits()
+        limits.maxDepth = 3
+        #expect(rule([header("site/a/b.html")], limits: limits) == nil)
+        #expect(rule([header("./site/a/b.html")], limits: limits) == nil)
+        #expect(rule([header("site/a/b/c.html")], limits: limits) == "too-deep")
+        let deep = (0..<300).map { _ in "d" }.joined(separator: "/")
+        #expect(rule([header(deep)]) == "too-deep")
+        #expect(rule([header(String(repeating: "a", count: 4097))]) == "name-too-long")
+    }
+
+    @Test("limits bounding an extent admit exactly it: one more entry, byte, file byte or level is refused")
+    func boundedLimits() {
+        let extent = ExtractionExtent(entries: 3, bytes: 30, largestFile: 20, depth: 2)
+        let limits = ExtractionLimits(bounding: extent)
+        #expect(limits.excesses(of: extent).isEmpty)
+        #expect(limits.maxRatio == ExtractionLimits().maxRatio)
+        #expect(rule([header("site", .directory), header("site/a", size: 20), header("site/b", size: 10)], limits: limits) == nil)
+        #expect(rule([header("site", .directory), header("site/a"), header("site/b"), header("site/c")], limits: limits) == "too-many-entries")
+        #expect(rule([header("site/a", size: 21)], limits: limits) == "file-too-large")
+        #expect(rule([header("site/a/b")], limits: limits) == "too-deep")
+        #expect(throws: SitepackError.self) {
+            try limits.enforce(fileBytes: 10, totalBytes: 31, consumed: 31, entry: "site/b", archive: "a.tar.gz")
+        }
+        var bigger = extent
+        bigger.entries = 4
+        bigger.bytes = 31
+        bigger.largestFile = 21
+        bigger.depth = 3
+        #expect(limits.excesses(of: bigger).count == 4)
+    }
+
+    @Test("the defaults accept a large site and name what passes them: entries, bytes, file size, depth, ratio")
+    func excessesOfTheDefaults() {
+        let site = ExtractionExtent(entries: 100_200, bytes: 85_000_000, largestFile: 1_000_000, depth: 3, compressedBytes: 20_000_000)
+        #expect(ExtractionLimits().excesses(of: site).isEmpty)
+        let huge = ExtractionExtent(entries: 1_000_001, bytes: 100_000_000_001, largestFile: 10_000_000_001, depth: 257, compressedBytes: 100_000_000)
+        let found = ExtractionLimits().excesses(of: huge)
+        #expect(found.count == 5)
+        #expect(found.first?.contains("--max-files") == true)
+        #expect(found.last?.contains("--max-ratio") == true)
+        // Under the ratio floor a very compressible archive passes.
+        let small = ExtractionExtent(entries: 2, bytes: 60 << 20, largestFile: 60 << 20, depth: 2, compressedBytes: 60_000)
+        #expect(ExtractionLimits().excesses(of: small).isEmpty)
     }
 
     @Test func modesAreNormalizedAndSpecialBitsDropped() throws {

@@ -30,6 +30,26 @@ struct ArchiveVerifierTests {
         #expect(report.files == 2 && report.entries == built.manifest.files.count)
     }
 
+    @Test("with its own manifest an artifact is linted under exactly the manifest's counts; with another, under the defaults")
+    func manifestBoundsTheLint() throws {
+        let dir = try TemporaryDirectory("sitepack-verifier")
+        defer { dir.remove() }
+        let built = try Self.build(in: dir)
+        var manifest = built.manifest
+        manifest.files.removeAll { $0.path == "site/css/style.css" }
+        manifest.totalBytes -= 7
+        let bounded = try ArchiveVerifier.verify(archive: built.archivePath, manifest: manifest)
+        #expect(bounded.findings.map(\.rule).sorted() == ["manifest-extra", "too-deep", "too-many-bytes", "too-many-entries"])
+        manifest.archive.sha256 = String(repeating: "0", count: 64)
+        let other = try ArchiveVerifier.verify(archive: built.archivePath, manifest: manifest)
+        #expect(!other.findings.contains { $0.rule == "too-many-entries" || $0.rule == "too-many-bytes" })
+        var limits = ExtractionLimits()
+        limits.maxEntries = 2
+        let explicit = try ArchiveVerifier.verify(archive: built.archivePath, limits: limits)
+        #expect(explicit.findings.map(\.rule) == ["too-many-entries"])
+        #expect(explicit.exitStatus == 3)
+    }
+
     @Test("a manifest of other bytes is an integrity failure (exit 4), listed before the lint's warnings")
     func wrongManifest() throws {
         let dir = try TemporaryDirectory("sitepack-verifier")

@@ -9,8 +9,9 @@ struct SafetyLintTests {
     }
 
     /// Runs the lint over `headers`, then the layout rules with `paths` as the recorded paths.
-    static func findings(_ headers: [ArchiveEntryHeader], paths: Set<String>? = nil) throws -> [VerifyFinding] {
-        var lint = SafetyLint()
+    static func findings(_ headers: [ArchiveEntryHeader], paths: Set<String>? = nil,
+                         limits: ExtractionLimits = ExtractionLimits()) throws -> [VerifyFinding] {
+        var lint = SafetyLint(limits: limits)
         var findings: [VerifyFinding] = []
         var seen: Set<String> = []
         for header in headers { seen.insert(try lint.check(header, into: &findings)) }
@@ -53,10 +54,25 @@ struct SafetyLintTests {
         #expect(try Self.findings([]).isEmpty)
     }
 
-    @Test("one entry over strict fetch's default limit is reported once, and every entry is still checked")
+    @Test("one entry over strict fetch's entry limit is reported once, and every entry is still checked")
     func tooManyEntries() throws {
-        let headers = (0...ExtractionLimits().maxEntries).map { Self.header("site/\($0).html") }
-        let found = try Self.findings(headers + [Self.header("../late")], paths: ["site/index.html"])
+        var limits = ExtractionLimits()
+        limits.maxEntries = 4096
+        let headers = (0...limits.maxEntries).map { Self.header("site/\($0).html") }
+        let found = try Self.findings(headers + [Self.header("../late")], paths: ["site/index.html"], limits: limits)
         #expect(found.map(\.rule) == ["too-many-entries", "dot-dot"])
+        #expect(found.first?.entry == "site/4096.html" && found.first?.message.contains("4096") == true)
+        let exactly = try Self.findings(Array(headers.dropLast()), paths: ["site/index.html"], limits: limits)
+        #expect(exactly.isEmpty)
+    }
+
+    @Test("the default limits let a site of many files through; a path too deep is unsafe with its fix")
+    func defaultsFitSites() throws {
+        let headers = (0..<5000).map { Self.header("site/\($0).html") }
+        #expect(try Self.findings(headers, paths: ["site/index.html"]).isEmpty)
+        let deep = "site/" + (0..<256).map { _ in "d" }.joined(separator: "/")
+        let found = try Self.findings([Self.header(deep)], paths: ["site/index.html"])
+        #expect(found.map(\.rule) == ["too-deep"])
+        #expect(found.first?.fix.contains("flatten") == true)
     }
 }
