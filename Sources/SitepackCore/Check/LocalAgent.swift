@@ -72,7 +72,7 @@ public struct LocalAgent: Sendable {
     /// `arguments` when `shell` is false), cwd = sandbox, stdout/stderr appended to the sandbox's files,
     /// in a new session (its own process group), signals at their defaults. Returns the process id,
     /// which is also the process group id.
-    func launch(_ task: LocalTask) throws -> pid_t {
+    public func launch(_ task: LocalTask) throws -> Int32 {
         let program: String
         let argv: [String]
         if task.shell {
@@ -127,7 +127,7 @@ public struct LocalAgent: Sendable {
     /// Stops the task as the command executor does: SIGTERM to the process group, SIGKILL after
     /// `grace`; reaps the leader. Returns whether SIGKILL was needed.
     @discardableResult
-    static func stop(group pid: pid_t, grace: Duration) -> Bool {
+    public static func stop(group pid: Int32, grace: Duration) -> Bool {
         kill(-pid, SIGTERM)
         if waitForGroup(pid, within: grace) { return false }
         kill(-pid, SIGKILL)
@@ -148,7 +148,7 @@ public struct LocalAgent: Sendable {
     }
 
     /// The exit description of the leader if it has ended (reaping it), else nil.
-    static func exited(_ pid: pid_t) -> String? {
+    public static func exited(_ pid: Int32) -> String? {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         guard result == pid else { return result < 0 && errno == ECHILD ? "ended" : nil }
