@@ -20,7 +20,7 @@ MESOS_PROTO_PKGS := 'mesos.interface==1.7.2' 'protobuf==3.20.3'
 # ReleaseBinaryTests checks that only agent libraries stay dynamic.
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-debug
 
-.PHONY: all deps test-deps bench-deps build release test demo bench clean
+.PHONY: all deps test-deps bench-deps build release test demo bench soak clean
 
 all: build
 
@@ -70,6 +70,10 @@ demo: release
 
 bench: bench-deps release
 	benchmarks/run-all.sh
+
+# Load and faults against the release binary (~5 min, 127.0.0.1 only; part 7 mounts a tmpfs as root): PASS/FAIL per part.
+soak: release
+	benchmarks/soak.sh
 
 clean:
 	rm -rf .build dist benchmarks/work

@@ -418,62 +418,77 @@ def probe_main(port: int, seconds: float, rate: float, threads: int) -> None:
 
 
 def loris_main(port: int, conns: int, seconds: float, interval: float) -> None:
-    """Child process: CONNS connections dribbling a request head a byte every INTERVAL, reconnecting
-    when the server closes them; prints "ready" once all are connected, then stats as JSON."""
+    """Child process: CONNS connections dribbling a request head, one byte per connection every INTERVAL,
+    each reconnected when the server closes it; prints "ready" once all are connected, then stats as JSON.
+    One ticker writes the bytes and the connections are plain protocols, so the attacker itself costs
+    little CPU (its cost would otherwise show as latency of the real requests on this shared machine)."""
     stats = {"connects": 0, "closed_by_server": 0, "answers": {}, "connect_errors": 0, "bytes": 0}
     head = b"GET /1k.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     filler = b"X-Slow-Loris: " + b"a" * 40 + b"\r\n"
+    live: set = set()
 
-    async def one(deadline: float, connected: asyncio.Semaphore) -> None:
-        first = True
-        while now() < deadline:
+    class Loris(asyncio.Protocol):
+        def __init__(self):
+            self.transport = None
+            self.position = 0
+            self.answered = False
+
+        def connection_made(self, transport):
+            self.transport = transport
+            stats["connects"] += 1
+            live.add(self)
+
+        def data_received(self, data):
+            if not self.answered and data.startswith(b"HTTP/"):
+                code = data.split(b" ", 2)[1].decode(errors="replace")
+                stats["answers"][code] = stats["answers"].get(code, 0) + 1
+                self.answered = True
+
+        def connection_lost(self, exc):
+            live.discard(self)
+            stats["closed_by_server"] += 1
+            if not stopping.is_set():
+                asyncio.get_running_loop().create_task(connect())
+
+        def dribble(self):
+            p = self.position
+            byte = head[p:p + 1] if p < len(head) else filler[(p - len(head)) % len(filler):][:1]
+            self.transport.write(byte)
+            self.position += 1
+            stats["bytes"] += 1
+
+    stopping = asyncio.Event()
+
+    async def connect() -> None:
+        while not stopping.is_set():
             try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                await asyncio.get_running_loop().create_connection(Loris, "127.0.0.1", port)
+                return
             except OSError:
                 stats["connect_errors"] += 1
                 await asyncio.sleep(interval)
-                continue
-            stats["connects"] += 1
-            if first:
-                connected.release()
-                first = False
-            position = 0
-            try:
-                while now() < deadline:
-                    source = head if position < len(head) else filler
-                    offset = position if position < len(head) else (position - len(head)) % len(filler)
-                    writer.write(source[offset:offset + 1])
-                    position += 1
-                    stats["bytes"] += 1
-                    try:
-                        data = await asyncio.wait_for(reader.read(4096), timeout=interval)
-                    except asyncio.TimeoutError:
-                        continue
-                    if data:
-                        code = data.split(b" ", 2)[1].decode(errors="replace") if data.startswith(b"HTTP/") else "?"
-                        stats["answers"][code] = stats["answers"].get(code, 0) + 1
-                    stats["closed_by_server"] += 1
-                    break
-            except OSError:
-                stats["closed_by_server"] += 1
-            finally:
-                writer.transport.abort()
 
     async def main() -> None:
         deadline = now() + seconds
-        connected = asyncio.Semaphore(0)
-        tasks = [asyncio.create_task(one(deadline, connected)) for _ in range(conns)]
-        for _ in range(conns):
-            await connected.acquire()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+        await asyncio.gather(*(connect() for _ in range(conns)))
         print("ready", flush=True)
-        await asyncio.gather(*tasks)
+        while now() < deadline and not stopping.is_set():
+            for connection in list(live):
+                if not connection.transport.is_closing():
+                    connection.dribble()
+            await asyncio.sleep(interval)
+        stopping.set()
+        for connection in list(live):
+            connection.transport.abort()
+        await asyncio.sleep(0.1)
 
     asyncio.run(main())
     print(json.dumps(stats), flush=True)
 
 
 def part_loris(work: Path, results: Results, site: Path) -> None:
-    conns, seconds, rounds = knob("LORIS_CONNS", 300), knob("LORIS_SECONDS", 10.0), knob("LORIS_ROUNDS", 2)
+    conns, seconds, rounds = knob("LORIS_CONNS", 300), knob("LORIS_SECONDS", 12.0), knob("LORIS_ROUNDS", 3)
     interval, rate, threads = knob("LORIS_INTERVAL", 0.5), knob("PROBE_RATE", 400.0), knob("PROBE_THREADS", 4)
     folder = work / "loris-www"
     folder.mkdir()
@@ -489,7 +504,7 @@ def part_loris(work: Path, results: Results, site: Path) -> None:
         data = json.loads(out)
         return percentile(data["latencies"], 99), len(data["latencies"]), data["failures"]
 
-    idle, busy, failures, loris_stats = [], [], 0, []
+    idle, busy, failures, loris_stats, answers = [], [], 0, {}, {}
     for r in range(1, rounds + 1):
         p99, n, failed = probe()
         idle.append(p99)
@@ -505,20 +520,21 @@ def part_loris(work: Path, results: Results, site: Path) -> None:
         open_after = serve.metric("sitepack_http_open_connections")
         busy.append(p99_busy)
         failures += failed
-        loris.send_signal(signal.SIGKILL)
-        loris.wait()
+        loris.send_signal(signal.SIGTERM)
+        counters = json.loads(loris.communicate(timeout=60)[0].splitlines()[-1])
+        for key in ("connects", "closed_by_server", "connect_errors"):
+            loris_stats[key] = loris_stats.get(key, 0) + counters[key]
+        for code, count in counters["answers"].items():
+            answers[code] = answers.get(code, 0) + count
         print(f"  round {r}: idle p99 {p99:.3f} ms ({n} requests); under slowloris p99 {p99_busy:.3f} ms ({n_busy} "
               f"requests), server's open connections {open_during:.0f} at start, {open_after:.0f} at end", flush=True)
-    # The slowloris counters, from one more run of its own length, to show the server closes them.
-    stats = run(sys.executable, __file__, "--loris", str(serve.port), str(conns), str(min(seconds, 15.0) + 1), str(interval),
-                timeout=300).stdout.splitlines()[-1]
-    stats = json.loads(stats)
     alive = serve.process.poll() is None
     rc = serve.stop()
     best_idle, best_busy = min(idle), min(busy)
     ratio = best_busy / best_idle if best_idle else float("inf")
-    print(f"  slowloris over {min(seconds, 15.0) + 1:.0f} s: {stats['connects']} connections, {stats['closed_by_server']} "
-          f"closed by the server (answers {stats['answers'] or 'none'}), {stats['connect_errors']} connect errors")
+    print(f"  slowloris, all rounds: {loris_stats['connects']} connections, {loris_stats['closed_by_server']} closed "
+          f"(by the server's header timeout, or at the end of a round), answers before closing: {answers or 'none'}, "
+          f"{loris_stats['connect_errors']} connect errors")
     results.verdict("2 slowloris", failures == 0 and ratio <= 2.0 and alive and rc == 0,
                     f"p99 of 1 KiB requests idle {best_idle:.3f} ms, under {conns} slowloris {best_busy:.3f} ms, "
                     f"ratio {ratio:.2f}x, {failures} failed requests", "bar: ratio <= 2x, best round of each")
@@ -555,7 +571,6 @@ def part_stall(work: Path, results: Results, site: Path) -> None:
         small_ok += status == 200 and len(body) == 1024
         time.sleep(0.25)
     open_connections = serve.metric("sitepack_http_open_connections")
-    sent = serve.metric("sitepack_http_response_bytes_total")
     for s in socks:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()
@@ -565,8 +580,7 @@ def part_stall(work: Path, results: Results, site: Path) -> None:
     rc = serve.stop()
     growth = (peak - start) / 1024
     print(f"  serve VmRSS start {start / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, end {end / 1024:.1f} MiB "
-          f"({len(samples)} samples); {open_connections:.0f} connections open at the end of the stall; "
-          f"{sent / 1e6:.0f} MB handed to the kernel in all; 1 KiB requests meanwhile: {small_ok}/{len(samples)} ok, "
+          f"({len(samples)} samples); {open_connections:.0f} connections open at the end of the stall; 1 KiB requests meanwhile: {small_ok}/{len(samples)} ok, "
           f"worst {small_worst:.1f} ms")
     results.verdict("3 clients that stop reading", growth < bound and alive and rc == 0 and small_ok == len(samples),
                     f"RSS {start / 1024:.1f} → peak {peak / 1024:.1f} → end {end / 1024:.1f} MiB (growth {growth:.1f} MiB) "

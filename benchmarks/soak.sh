@@ -10,7 +10,7 @@
 #   PARTS=herd,loris,stall,vanish,sigterm,kill9,diskfull picks parts; SITE=DIR the site to pack (default the
 #   Python docs, /usr/share/doc/python3.11/html; a generated SITE_MB=12 MiB site when they are missing);
 #   knobs per part (defaults): HERD_CONNS=1000 HERD_SECONDS=30 HERD_VERSIONS=3 · LORIS_CONNS=300
-#   LORIS_SECONDS=10 LORIS_ROUNDS=2 LORIS_INTERVAL=0.5 PROBE_RATE=400 PROBE_THREADS=4 · STALL_CONNS=500
+#   LORIS_SECONDS=12 LORIS_ROUNDS=3 LORIS_INTERVAL=0.5 PROBE_RATE=400 PROBE_THREADS=4 · STALL_CONNS=500
 #   STALL_SECONDS=30 STALL_BOUND_MIB=64 · VANISH_CONNS=1000 VANISH_CONCURRENCY=200 · SIGTERM_CONNS=50
 #   SIGTERM_DOWNLOAD_SECONDS=8 GRACE=30s · KILL9_UPLOAD_MB=64 · DISKFULL_MB=32; KEEP_WORK=1 keeps the work folder.
 set -euo pipefail
