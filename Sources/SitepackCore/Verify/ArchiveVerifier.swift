@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// `sitepack verify`: gzip and tar integrity (``StreamIntegrity``), every entry against the manifest
 /// (``ManifestComparison``), and a lint for what strict fetch would refuse and what trips Mesos's
@@ -14,12 +15,24 @@ public enum ArchiveVerifier {
     public static func verify(archive path: String, manifest: Manifest? = nil, limits: ExtractionLimits? = nil) throws -> VerifyReport {
         let fd = try OwnedFileDescriptor(path: path, flags: O_RDONLY)
         let size = Int64(lseek(fd.rawValue, 0, SEEK_END))
-        let integrity = try StreamIntegrity.check(fd)
-        let source = try ArchiveSource.choose(for: .file(fd: fd.rawValue), path: path, inflation: .libarchiveFilter)
-        var findings = integrity.findings
-        let limits = limits ?? manifest.flatMap { $0.archive.sha256.lowercased() == integrity.sha256 ? ExtractionLimits(bounding: $0) : nil }
-            ?? ExtractionLimits()
-        let scan = try scanEntries(source, path: path, limits: limits, findings: &findings)
+        // The two passes run at once: the raw bytes (digests, the gzip layer) on a thread of their own,
+        // the entries here. sitepack's blocked gzip is inflated for the entries on every core (the gzip
+        // layer itself is the first pass's to judge); any other file goes through libarchive's filters.
+        let firstPass = BackgroundWork { try StreamIntegrity.check(OwnedFileDescriptor(path: path, flags: O_RDONLY)) }
+        let source = try ArchiveSource.choose(for: .file(fd: fd.rawValue), path: path, inflation: .parallel(threads: ProcessInfo.processInfo.activeProcessorCount))
+        // The lint is judged by the manifest's extent only when the archive is the manifest's: assumed
+        // while both passes run, checked after (and the entries read again with the defaults if not).
+        let assumed = limits ?? manifest.map { ExtractionLimits(bounding: $0) } ?? ExtractionLimits()
+        var entryFindings: [VerifyFinding] = []
+        var scan = try scanEntries(source, path: path, limits: assumed, findings: &entryFindings)
+        let integrity = try firstPass.wait().get()
+        if limits == nil, let manifest, manifest.archive.sha256.lowercased() != integrity.sha256 {
+            entryFindings = []
+            let again = try ArchiveSource.choose(for: .file(fd: fd.rawValue), path: path, inflation: .parallel(threads: ProcessInfo.processInfo.activeProcessorCount))
+            scan = try scanEntries(again, path: path, limits: ExtractionLimits(), findings: &entryFindings)
+        }
+        if source.isBlockedGzip { scan.filter = "gzip" }
+        var findings = integrity.findings + entryFindings
         if let manifest {
             findings += ManifestComparison.findings(manifest, integrity: integrity, size: size, inventory: scan.inventory)
         }

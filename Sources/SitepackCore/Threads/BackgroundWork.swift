@@ -1,8 +1,8 @@
 import Foundation
 
-/// Blocking work on a thread of its own (not the cooperative pool, which the check's own steps
-/// occupy), whose result is collected once with ``wait()``: `check` verifies the artifact this way
-/// while it serves, fetches and runs it.
+/// Blocking work on a thread of its own (not Swift's cooperative pool, which blocking steps would
+/// starve), whose result is collected once with ``wait()``: `verify` reads the gzip layer this way
+/// while it reads the entries, and `check` verifies the artifact while it serves, fetches and runs it.
 final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: Result<Value, any Error>?
