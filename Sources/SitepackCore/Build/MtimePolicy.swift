@@ -4,7 +4,7 @@ import Foundation
 /// last commit time of the git repository holding the site, else the newest mtime in the site.
 public enum MtimePolicy {
     /// Resolves the mtime for a build.
-    public static func resolve(explicit: Int64?, environment: [String: String], siteDirectory: String, entries: [SiteEntry]) throws -> Manifest.Mtime {
+    public static func resolve(explicit: Int64?, environment: [String: String], siteDirectory: String, newestMtime: Int64) throws -> Manifest.Mtime {
         if let explicit {
             guard explicit >= 0 else {
                 throw SitepackError(.invalidInput, "--source-date-epoch \(explicit) is negative: give seconds since 1970-01-01 UTC")
@@ -20,7 +20,7 @@ public enum MtimePolicy {
         if let commitTime = lastCommitTime(of: siteDirectory) {
             return .init(epoch: commitTime, source: .git)
         }
-        return .init(epoch: entries.map(\.mtime).max() ?? 0, source: .newestFile)
+        return .init(epoch: newestMtime, source: .newestFile)
     }
 
     /// The committer time of HEAD in the repository holding `directory`, if git is installed and it is one.

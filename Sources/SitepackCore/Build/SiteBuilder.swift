@@ -37,18 +37,25 @@ public struct SiteBuilder {
                                   outputDirectory: realOutputDirectory(outputDirectory),
                                   followSymlinks: options.followSymlinks, allowUnicode: options.allowUnicode)
         let scan = try scanner.scan()
+        let entries = scan.entries
         let mtime = try MtimePolicy.resolve(explicit: options.sourceDateEpoch, environment: options.environment,
-                                            siteDirectory: options.siteDirectory, entries: scan.entries)
+                                            siteDirectory: options.siteDirectory, newestMtime: scan.newestMtime)
 
         let writeDirectory = directory.map(absolute) ?? outputDirectory
         let output = try AtomicOutput(directory: writeDirectory)
         defer { output.abandon() }
         let archiveFD = try output.create(Self.archiveName)
-        let totalBytes = scan.entries.reduce(Int64(0)) { total, entry in
-            if case .file(let size) = entry.kind { return total + size }
-            return total
+        var totalBytes: Int64 = 0
+        var fileCount = 0
+        var largestFile: Int64 = 0
+        var depth = 0
+        for index in entries.indices {
+            depth = max(depth, entries.depth(at: index))
+            guard let size = entries.fileSize(at: index) else { continue }
+            totalBytes += size
+            fileCount += 1
+            largestFile = max(largestFile, size)
         }
-        let fileCount = scan.entries.filter { if case .file = $0.kind { true } else { false } }.count
         let reporter = progress
         reporter?.setTotals(items: fileCount, bytes: totalBytes)
 
@@ -67,23 +74,32 @@ public struct SiteBuilder {
             try gzip.write(bytes)
         }
 
-        var manifestEntries: [Manifest.Entry] = []
-        manifestEntries.reserveCapacity(scan.entries.count)
+        // The files' digests, 32 bytes each in archive order: the one record a file keeps until the manifest.
+        var digests = [UInt8]()
+        digests.reserveCapacity(fileCount * 32)
+        let readAhead = FileReadAhead(entries: entries, threads: options.threads)
+        defer { readAhead.cancel() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
-        for entry in scan.entries {
+        var fileNumber = 0
+        for index in entries.indices {
+            let entry = entries[index]
             try tar.writeHeader(path: entry.archivePath, kind: entry.kind, mode: entry.mode)
-            let mode = String(format: "%04o", entry.mode)
-            switch entry.kind {
-            case .directory:
-                manifestEntries.append(.init(path: entry.archivePath, type: .directory, mode: mode))
-            case .symlink(let target):
-                manifestEntries.append(.init(path: entry.archivePath, type: .symlink, mode: mode, target: target))
-            case .file(let size):
-                let digest = try Self.copyFile(entry, size: size, into: &tar, buffer: buffer, progress: reporter)
-                manifestEntries.append(.init(path: entry.archivePath, type: .file, mode: mode, size: size, sha256: digest))
+            guard case .file(let size) = entry.kind else { continue }
+            let digest: SHA256Digest
+            if let loaded = try readAhead.take(fileNumber) {
+                defer { loaded.bytes.deallocate() }
+                try tar.writeData(UnsafeRawBufferPointer(loaded.bytes))
+                reporter?.advance(bytes: Int64(loaded.bytes.count))
+                reporter?.advance(items: 1)
+                digest = loaded.digest
+            } else {
+                digest = try Self.copyFile(entry, size: size, into: &tar, buffer: buffer, progress: reporter)
             }
+            digests.append(contentsOf: digest)
+            fileNumber += 1
         }
+        readAhead.cancel()
         try tar.finish()
         try gzip.finish()
         try archiveFD.sync()
@@ -95,16 +111,32 @@ public struct SiteBuilder {
             name: name, sitepackVersion: SitepackVersion.current, prefix: options.prefix,
             archive: .init(file: Self.archiveName, sha256: archiveDigest, size: archiveSize),
             tar: .init(sha256: tarHasher.finalize().hex, size: tarSize),
-            fileCount: fileCount, totalBytes: totalBytes, files: manifestEntries, excluded: scan.excluded, mtime: mtime,
+            fileCount: fileCount, totalBytes: totalBytes, files: [], excluded: scan.excluded, mtime: mtime,
             compressor: .init(name: "libdeflate", version: DeflateLibrary.libdeflateVersion, level: options.level,
                               format: "gzip-members", blockSize: BlockedGzip.defaultBlockSize))
         try output.write(ArtifactAddress.checksumFile, contents: Array(ArtifactAddress.checksumLine(sha256: archiveDigest).utf8))
-        try output.write(Manifest.fileName, contents: try manifest.encoded())
+        try writeManifest(manifest, entries: entries, digests: digests, into: output)
         try output.commit()
         reporter?.finish()
+        let extent = ExtractionExtent(entries: entries.count, bytes: totalBytes, largestFile: largestFile, depth: depth, compressedBytes: archiveSize)
         return BuildResult(manifest: manifest, archivePath: (writeDirectory as NSString).appendingPathComponent(Self.archiveName),
                            manifestPath: (writeDirectory as NSString).appendingPathComponent(Manifest.fileName),
-                           seconds: Date().timeIntervalSince(started), warnings: Self.limitWarnings(manifest.extractionExtent))
+                           seconds: Date().timeIntervalSince(started), warnings: Self.limitWarnings(extent))
+    }
+
+    /// Streams `manifest.json` into `output`, its file list from `entries` and `digests` (32 bytes a file, in order).
+    private func writeManifest(_ manifest: Manifest, entries: SiteEntries, digests: [UInt8], into output: AtomicOutput) throws {
+        let file = try output.create(Manifest.fileName)
+        let (raw, path) = (file.rawValue, file.path)
+        var writer = ManifestWriter { try OwnedFileDescriptor.writeAll($0, to: raw, path: path) }
+        // Asked for in archive order, once per regular file.
+        var fileNumber = 0
+        try writer.write(manifest, entries: entries) { _ in
+            defer { fileNumber += 1 }
+            return digests[(fileNumber * 32)..<(fileNumber * 32 + 32)].hexString
+        }
+        try file.sync()
+        try file.close()
     }
 
     /// One warning for each default extraction limit `extent` passes.
@@ -114,10 +146,12 @@ public struct SiteBuilder {
         }
     }
 
-    /// Streams one file into the tar writer, hashing it; fails if its size changed since the scan.
+    /// Streams one file (too large to read ahead whole) into the tar writer, hashing it; fails if its
+    /// size changed since the scan.
     private static func copyFile(_ entry: SiteEntry, size: Int64, into tar: inout TarStreamWriter,
-                                 buffer: UnsafeMutableRawBufferPointer, progress: ProgressReporter?) throws -> String {
-        let fd = try OwnedFileDescriptor(path: entry.sourcePath, flags: O_RDONLY)
+                                 buffer: UnsafeMutableRawBufferPointer, progress: ProgressReporter?) throws -> SHA256Digest {
+        let fd = try FileReadAhead.open(entry.sourcePath)
+        _ = posix_fadvise(fd.rawValue, 0, 0, POSIX_FADV_SEQUENTIAL)
         var hasher = SHA256()
         var remaining = size
         while remaining > 0 {
@@ -132,12 +166,10 @@ public struct SiteBuilder {
         }
         var probe: UInt8 = 0
         let extra = withUnsafeMutableBytes(of: &probe) { Glibc.read(fd.rawValue, $0.baseAddress, 1) }
-        guard remaining == 0, extra == 0 else {
-            throw SitepackError(.unpackable, "\(entry.sourcePath) changed size while it was being packed: build again once the site stops changing")
-        }
+        guard remaining == 0, extra == 0 else { throw FileReadAhead.changedSize(entry.sourcePath) }
         try fd.close()
         progress?.advance(items: 1)
-        return hasher.finalize().hex
+        return hasher.finalize()
     }
 
     /// The site's name: `--name`, else the site folder's name; checked by ``SiteName``.

@@ -14,9 +14,9 @@ public struct SiteScanner {
     private let followSymlinks: Bool
     private let allowUnicode: Bool
     private var realRoot = ""
-    private var entries: [SiteEntry] = []
+    private var entries = SiteEntries(sourceRoot: "", prefix: "")
     private var excluded: [Manifest.Exclusion] = []
-    private var seenPaths: Set<String> = []
+    private var newestMtime: Int64 = 0
 
     /// Prepares a scan of `root`; `outputDirectory` (absolute) is excluded if it lies inside.
     public init(root: String, prefix: String, rules: IgnoreRules, outputDirectory: String?, followSymlinks: Bool, allowUnicode: Bool) {
@@ -39,15 +39,23 @@ public struct SiteScanner {
         guard stat(realRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             throw SitepackError(.siteMissing, "\(root) is not a folder: give the path of the site's folder")
         }
-        entries = [SiteEntry(archivePath: prefix, sourcePath: realRoot, kind: .directory, mode: 0o755, mtime: info.st_mtim.wholeSeconds)]
+        entries = SiteEntries(sourceRoot: realRoot, prefix: prefix)
+        try add(archivePath: prefix, relativeSource: nil, kind: .directory, mode: 0o755, mtime: info.st_mtim.wholeSeconds)
         var ancestors: Set<FileIdentity> = [FileIdentity(info)]
         try walk(directory: realRoot, relative: "", ancestors: &ancestors)
         guard entries.count > 1 else {
             throw SitepackError(.siteMissing, "site folder \(root) has nothing to pack (it is empty, or every file is excluded): add the site's files or check .sitepackignore and --exclude")
         }
-        entries.sort { $0.archivePath.utf8.lexicographicallyPrecedes($1.archivePath.utf8) }
+        if let clash = entries.sortByArchivePath() {
+            throw SitepackError(.unpackable, "\(clash.1) has the same name as \(clash.0) once Unicode-normalised (NFC): rename one of them")
+        }
         excluded.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
-        return SiteScan(entries: entries, excluded: excluded)
+        return SiteScan(entries: entries, excluded: excluded, newestMtime: newestMtime)
+    }
+
+    private mutating func add(archivePath: String, relativeSource: String?, kind: TarEntryKind, mode: UInt32, mtime: Int64) throws {
+        newestMtime = max(newestMtime, mtime)
+        try entries.append(archivePath: archivePath, relativeSource: relativeSource, kind: kind, mode: mode, mtime: mtime)
     }
 
     private struct FileIdentity: Hashable {
@@ -64,6 +72,7 @@ public struct SiteScanner {
             let code = errno
             throw SitepackError(.unpackable, "cannot read folder \(directory): \(String(cString: strerror(code))); fix its permissions or exclude it", underlying: SystemCallError("opendir", errno: code))
         }
+        defer { closedir(handle) }
         var names: [String] = []
         while let item = readdir(handle) {
             let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
@@ -71,13 +80,14 @@ public struct SiteScanner {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        closedir(handle)
+        let folder = dirfd(handle)
 
         for name in names {
             let source = directory + "/" + name
             let relativePath = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
-            guard lstat(source, &info) == 0 else {
+            // Relative to the open folder: no walk of the whole path for each of thousands of files.
+            guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
                 let code = errno
                 throw SitepackError(.unpackable, "cannot read \(source): \(String(cString: strerror(code)))", underlying: SystemCallError("lstat", errno: code))
             }
@@ -90,7 +100,7 @@ public struct SiteScanner {
                 excluded.append(.init(path: relativePath, reason: reason))
                 continue
             }
-            let archiveName = try archiveName(for: relativePath, source: source)
+            let (archiveName, normalised) = try archiveName(for: relativePath, source: source)
             var linkTarget: String?
             if type == S_IFLNK {
                 let target = try readLink(source)
@@ -113,18 +123,16 @@ public struct SiteScanner {
                 guard !ancestors.contains(identity) else {
                     throw SitepackError(.unpackable, "\(source) leads back into one of its own parent folders (a symlink loop): remove the link or build without --follow-symlinks")
                 }
-                entries.append(SiteEntry(archivePath: archiveName, sourcePath: source, kind: .directory, mode: 0o755, mtime: mtime))
+                try add(archivePath: archiveName, relativeSource: normalised ? relativePath : nil, kind: .directory, mode: 0o755, mtime: mtime)
                 ancestors.insert(identity)
                 try walk(directory: source, relative: relativePath, ancestors: &ancestors)
                 ancestors.remove(identity)
             case S_IFREG:
-                guard access(source, R_OK) == 0 else {
-                    throw SitepackError(.unpackable, "cannot read \(source): permission denied; make it readable (chmod a+r) or exclude it with --exclude")
-                }
+                // Readability is checked when the file is read (SiteBuilder), with the same message.
                 let mode: UInt32 = info.st_mode & 0o111 != 0 ? 0o755 : 0o644
-                entries.append(SiteEntry(archivePath: archiveName, sourcePath: source, kind: .file(size: Int64(info.st_size)), mode: mode, mtime: mtime))
+                try add(archivePath: archiveName, relativeSource: normalised ? relativePath : nil, kind: .file(size: Int64(info.st_size)), mode: mode, mtime: mtime)
             case S_IFLNK:
-                entries.append(SiteEntry(archivePath: archiveName, sourcePath: source, kind: .symlink(target: linkTarget ?? ""), mode: 0o777, mtime: mtime))
+                try add(archivePath: archiveName, relativeSource: normalised ? relativePath : nil, kind: .symlink(target: linkTarget ?? ""), mode: 0o777, mtime: mtime)
             default:
                 let what = type == S_IFIFO ? "a FIFO" : type == S_IFSOCK ? "a socket" : "a device file"
                 throw SitepackError(.unpackable, "\(source) is \(what); a site may only hold files, folders and symlinks: remove it or exclude it with --exclude")
@@ -132,8 +140,10 @@ public struct SiteScanner {
         }
     }
 
-    /// The entry's name in the archive, refusing non-ASCII names unless allowed (then NFC).
-    private mutating func archiveName(for relativePath: String, source: String) throws -> String {
+    /// The entry's name in the archive, refusing non-ASCII names unless allowed (then NFC), and whether
+    /// NFC changed it (then the source's own name is kept beside it). Two names equal once normalised
+    /// are found after sorting.
+    private func archiveName(for relativePath: String, source: String) throws -> (String, Bool) {
         var name = relativePath
         if !relativePath.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {
             guard allowUnicode, relativePath.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7f }) else {
@@ -141,11 +151,7 @@ public struct SiteScanner {
             }
             name = relativePath.precomposedStringWithCanonicalMapping
         }
-        let full = prefix + "/" + name
-        guard seenPaths.insert(full).inserted else {
-            throw SitepackError(.unpackable, "\(source) has the same name as another file once Unicode-normalised (NFC): rename one of them")
-        }
-        return full
+        return (prefix + "/" + name, !name.utf8.elementsEqual(relativePath.utf8))
     }
 
     private func readLink(_ path: String) throws -> String {

@@ -3,16 +3,23 @@ public import Crypto
 extension Sequence where Element == UInt8 {
     /// Lower-case hexadecimal text of these bytes, as `sha256sum` prints a digest.
     public var hexString: String {
-        var text = ""
-        text.reserveCapacity(64)
-        for byte in self {
-            text.append(Self.hexDigits[Int(byte >> 4)])
-            text.append(Self.hexDigits[Int(byte & 0x0f)])
+        let bytes = Array(self)
+        // Written as ASCII bytes in one allocation: a build hashes every file of a site.
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { text in
+            var index = 0
+            for byte in bytes {
+                text[index] = hexDigit(byte >> 4)
+                text[index + 1] = hexDigit(byte & 0x0f)
+                index += 2
+            }
+            return index
         }
-        return text
     }
+}
 
-    private static var hexDigits: [Character] { Array("0123456789abcdef") }
+/// The ASCII hex digit of a nibble (0–15), lower case.
+private func hexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? 0x30 + nibble : 0x57 + nibble
 }
 
 extension SHA256Digest {

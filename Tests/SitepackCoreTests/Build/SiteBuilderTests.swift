@@ -76,7 +76,7 @@ struct SiteBuilderTests {
         defer { dir.remove() }
         let site = try makeSite(in: dir, mtime: Date())
         let result = try build(site, to: dir.join("out"))
-        let m = result.manifest
+        let m = try result.loadManifest()
         #expect(m.name == "demo")
         #expect(m.fileCount == 5)
         #expect(m.mtime == .init(epoch: 1_700_000_000, source: .sourceDateEpoch))
@@ -91,8 +91,11 @@ struct SiteBuilderTests {
         #expect(index.size == 12)
         let peer = try Subprocess.run(["sha256sum", dir.join("site-src/index.html")])
         #expect(index.sha256 == String(peer.stdout.prefix(64)))
-        let reloaded = try Manifest.load(from: result.manifestPath)
-        #expect(reloaded == m)
+        // The streamed manifest is byte for byte what JSONEncoder writes for it; the result keeps it without its file list.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: result.manifestPath)) == Data(try m.encoded()))
+        var withoutFiles = m
+        withoutFiles.files = []
+        #expect(result.manifest == withoutFiles)
         let sidecar = try String(contentsOfFile: result.archivePath + ".sha256", encoding: .utf8)
         #expect(sidecar == "\(m.archive.sha256)  content.tar.gz\n")
     }
@@ -116,7 +119,7 @@ struct SiteBuilderTests {
         _ = try SiteBuilder(options: options).build()
         // A second build must not pack the first build's output.
         let result = try SiteBuilder(options: options).build()
-        let paths = Set(result.manifest.files.map(\.path))
+        let paths = Set((try result.loadManifest()).files.map(\.path))
         #expect(paths == ["site", "site/index.html", "site/keep.psd", "site/art"])
         let excluded = Dictionary(uniqueKeysWithValues: result.manifest.excluded.map { ($0.path, $0.reason) })
         #expect(excluded["dist"] == "output-folder")
@@ -134,7 +137,7 @@ struct SiteBuilderTests {
         try dir.write("outside.txt", "secret")
         try FileManager.default.createSymbolicLink(atPath: dir.join("s/home.html"), withDestinationPath: "index.html")
         let inside = try build(dir.join("s"), to: dir.join("o1"))
-        let link = try #require(inside.manifest.files.first { $0.path == "site/home.html" })
+        let link = try #require((try inside.loadManifest()).files.first { $0.path == "site/home.html" })
         #expect(link.type == .symlink)
         #expect(link.target == "index.html")
 
@@ -148,7 +151,7 @@ struct SiteBuilderTests {
         follow.followSymlinks = true
         follow.sourceDateEpoch = 1
         let followed = try SiteBuilder(options: follow).build()
-        let leak = try #require(followed.manifest.files.first { $0.path == "site/leak.txt" })
+        let leak = try #require((try followed.loadManifest()).files.first { $0.path == "site/leak.txt" })
         #expect(leak.type == .file)
         #expect(leak.size == 6)
 
@@ -164,7 +167,7 @@ struct SiteBuilderTests {
         try dir.write("s/a.html", "same")
         try FileManager.default.linkItem(atPath: dir.join("s/a.html"), toPath: dir.join("s/b.html"))
         let result = try build(dir.join("s"), to: dir.join("o"))
-        let files = result.manifest.files.filter { $0.type == .file }
+        let files = (try result.loadManifest()).files.filter { $0.type == .file }
         #expect(files.map(\.path) == ["site/a.html", "site/b.html"])
         #expect(files.allSatisfy { $0.size == 4 })
     }
@@ -186,7 +189,7 @@ struct SiteBuilderTests {
         allow.allowUnicode = true
         allow.sourceDateEpoch = 1
         let result = try SiteBuilder(options: allow).build()
-        #expect(result.manifest.files.contains { $0.path == "site/caf\u{00e9}.html" })  // NFC
+        #expect((try result.loadManifest()).files.contains { $0.path == "site/caf\u{00e9}.html" })  // NFC
     }
 
     @Test func missingOrEmptySiteIsAClearError() throws {
@@ -267,5 +270,43 @@ struct SymlinkTargetTests {
         #expect(SiteScanner.normalisedTarget("sub//y", linkFolder: folder, resolved: "/r/site/a/sub/y") == "sub/y")
         #expect(SiteScanner.normalisedTarget("sub/", linkFolder: folder, resolved: "/r/site/a/sub") == "sub")
         #expect(SiteScanner.normalisedTarget("c/../../b", linkFolder: folder, resolved: "/r/site/b") == "../b")
+    }
+}
+
+/// A generated site of a few thousand files: what the read-ahead threads and the streamed manifest
+/// must not change.
+@Suite("SiteBuilder on many files")
+struct ManyFilesBuildTests {
+    @Test("3,000 files in 30 folders: the same bytes on 1 and 3 threads, and a manifest JSONEncoder would write")
+    func manyFilesAreReproducible() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let generator = Subprocess.packageRoot + "/benchmarks/gen-site.py"
+        let generated = try Subprocess.run(["python3", generator, dir.join("site"), "3000", "3M", "--per-folder", "100"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        // One file over the read-ahead's whole-file limit goes through the streaming path.
+        try Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: dir.join("site/d005/big.bin")))
+        var results: [BuildResult] = []
+        for (threads, output) in [(1, "one"), (3, "three")] {
+            var options = BuildOptions(siteDirectory: dir.join("site"))
+            options.outputDirectory = dir.join(output)
+            options.sourceDateEpoch = 1_700_000_000
+            options.threads = threads
+            options.environment = [:]
+            results.append(try SiteBuilder(options: options).build())
+        }
+        let archives = try results.map { try Data(contentsOf: URL(fileURLWithPath: $0.archivePath)) }
+        #expect(archives[0] == archives[1])
+        let manifests = try results.map { try Data(contentsOf: URL(fileURLWithPath: $0.manifestPath)) }
+        #expect(manifests[0] == manifests[1])
+        let manifest = try results[0].loadManifest()
+        #expect(manifests[0] == Data(try manifest.encoded()))
+        #expect(manifest.fileCount == 3002 && manifest.files.count == 3002 + 31)
+        let listing = try Subprocess.run(["tar", "-tzf", results[0].archivePath])
+        #expect(listing.stdout.split(separator: "\n").count == 3033)
+        let peer = try Subprocess.run(["sha256sum", dir.join("site/d029/p0099.html"), dir.join("site/d005/big.bin")])
+        let sums = peer.stdout.split(separator: "\n").map { String($0.prefix(64)) }
+        #expect(manifest.files.first { $0.path == "site/d029/p0099.html" }?.sha256 == sums[0])
+        #expect(manifest.files.first { $0.path == "site/d005/big.bin" }?.sha256 == sums[1])
     }
 }

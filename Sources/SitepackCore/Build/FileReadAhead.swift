@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Crypto
+
+/// Reads and hashes a site's files on worker threads ahead of the tar writer, handing them over in
+/// archive order, so that opening, reading and SHA-256 of thousands of small files overlap with the
+/// tar writer and the compressors instead of waiting for them.
+///
+/// Memory is bounded: at most ``window`` files and ``byteBudget`` bytes are read but not yet taken
+/// (one file over the budget is read alone). Files larger than ``wholeFileLimit`` are not read ahead:
+/// ``take(_:)`` answers `nil` and the caller streams them itself. Plain threads rather than tasks, as
+/// for ``ParallelGzipWriter``: the consumer is synchronous and blocks for them.
+///
+/// `@unchecked Sendable`: `next`, `taken`, `reserved`, `closing` and the slots are only touched under
+/// `condition`; a loaded buffer belongs to its worker until stored, then to the consumer.
+final class FileReadAhead: @unchecked Sendable {
+    /// One file read whole, and its SHA-256.
+    struct Loaded {
+        /// The file's bytes (owned by the taker, who deallocates them).
+        var bytes: UnsafeMutableRawBufferPointer
+        /// Its SHA-256.
+        var digest: SHA256Digest
+    }
+
+    private enum Slot {
+        case empty
+        case loaded(Loaded)
+        case streamed
+        case failed(any Error)
+    }
+
+    /// Files read but not yet taken, at most.
+    let window = 1024
+    /// Bytes read but not yet taken, at most (besides one larger file alone).
+    let byteBudget = 8 << 20
+    /// Larger files are streamed by the caller.
+    let wholeFileLimit: Int64 = 1 << 20
+
+    private let entries: SiteEntries
+    /// Indexes into `entries` of the regular files, in archive order.
+    private let files: [Int32]
+    private let condition = NSCondition()
+    private var slots: [Slot]
+    private var next = 0
+    private var taken = 0
+    private var reserved = 0
+    private var closing = false
+    private var liveWorkers = 0
+    /// No reader threads: ``take(_:)`` reads on the caller's thread.
+    private let inline: Bool
+
+    /// Starts `threads` readers (none when 1: ``take(_:)`` then reads on the caller's thread) over the
+    /// regular files of `entries`.
+    init(entries: SiteEntries, threads: Int) {
+        self.entries = entries
+        var files: [Int32] = []
+        for index in entries.indices where entries.fileSize(at: index) != nil { files.append(Int32(index)) }
+        self.files = files
+        slots = Array(repeating: .empty, count: window)
+        inline = threads <= 1
+        if !inline {
+            for _ in 0..<threads { startWorker() }
+        }
+    }
+
+    deinit { cancel() }
+
+    /// The `number`th regular file (0-based, archive order): its bytes and digest, or nil when it is over
+    /// ``wholeFileLimit`` and the caller must stream it. Throws what reading it threw.
+    func take(_ number: Int) throws -> Loaded? {
+        if inline { return try load(number) }
+        condition.lock()
+        defer { condition.unlock() }
+        let index = number % window
+        while true {
+            switch slots[index] {
+            case .empty:
+                condition.wait()
+                continue
+            case .loaded(let loaded):
+                slots[index] = .empty
+                taken = number + 1
+                reserved -= loaded.bytes.count
+                condition.broadcast()
+                return loaded
+            case .streamed:
+                slots[index] = .empty
+                taken = number + 1
+                condition.broadcast()
+                return nil
+            case .failed(let error):
+                slots[index] = .empty
+                taken = number + 1
+                condition.broadcast()
+                throw error
+            }
+        }
+    }
+
+    /// Stops the readers and frees what they read and nobody took.
+    func cancel() {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while liveWorkers > 0 { condition.wait() }
+        for index in slots.indices {
+            if case .loaded(let loaded) = slots[index] { loaded.bytes.deallocate() }
+            slots[index] = .empty
+        }
+        condition.unlock()
+    }
+
+    private func startWorker() {
+        liveWorkers += 1
+        let thread = Thread { [self] in
+            while let number = claim() {
+                let slot: Slot
+                do {
+                    if let loaded = try load(number) { slot = .loaded(loaded) } else { slot = .streamed }
+                } catch {
+                    slot = .failed(error)
+                }
+                condition.lock()
+                if closing, case .loaded(let loaded) = slot { loaded.bytes.deallocate() } else { slots[number % window] = slot }
+                condition.broadcast()
+                condition.unlock()
+            }
+            condition.lock()
+            liveWorkers -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// The next file number for a reader, once the window and the budget have room for it; nil at the end.
+    private func claim() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closing && next < files.count {
+            let size = entries.fileSize(at: Int(files[next])) ?? 0
+            let cost = size > wholeFileLimit ? 0 : Int(size)
+            if next < taken + window && (reserved + cost <= byteBudget || reserved == 0) {
+                reserved += cost
+                next += 1
+                return next - 1
+            }
+            condition.wait()
+        }
+        return nil
+    }
+
+    /// Reads and hashes file `number` whole (nil when it is over ``wholeFileLimit``); fails when it cannot
+    /// be read or its size is not the scanned one.
+    private func load(_ number: Int) throws -> Loaded? {
+        let index = Int(files[number])
+        let size = entries.fileSize(at: index) ?? 0
+        if size > wholeFileLimit { return nil }
+        let path = entries.sourcePath(at: index)
+        let file = try Self.open(path)
+        // One byte more than expected, so a file that grew is caught by the same read.
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(size) + 1, alignment: 16)
+        var count = 0
+        do {
+            while count <= Int(size) {
+                let got = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[count...]))
+                if got == 0 { break }
+                count += got
+            }
+            try file.close()
+        } catch {
+            bytes.deallocate()
+            throw error
+        }
+        guard count == Int(size) else {
+            bytes.deallocate()
+            throw Self.changedSize(path)
+        }
+        let content = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count])
+        var hasher = SHA256()
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(content))
+        return Loaded(bytes: content, digest: hasher.finalize())
+    }
+
+    /// Opens a site file for reading, with the build's message when it is unreadable.
+    static func open(_ path: String) throws -> OwnedFileDescriptor {
+        do {
+            return try OwnedFileDescriptor(path: path, flags: O_RDONLY)
+        } catch let error as SitepackError {
+            if let cause = error.underlying as? SystemCallError, cause.errno == EACCES {
+                throw SitepackError(.unpackable, "cannot read \(path): permission denied; make it readable (chmod a+r) or exclude it with --exclude", underlying: cause)
+            }
+            throw error
+        }
+    }
+
+    /// The error for a file whose size changed since the scan.
+    static func changedSize(_ path: String) -> SitepackError {
+        SitepackError(.unpackable, "\(path) changed size while it was being packed: build again once the site stops changing")
+    }
+}

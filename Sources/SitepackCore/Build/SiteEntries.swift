@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The entries of a scanned site in archive order, packed: every name's bytes in one array and a
+/// fixed-size record per entry, so a site of 100,000 files costs a few megabytes, not a few hundred
+/// bytes of separately allocated strings per file. ``SiteEntry`` values are made on demand.
+public struct SiteEntries: RandomAccessCollection, Sendable {
+    /// Where one name lives in ``names``.
+    struct Span: Sendable {
+        var start: UInt32
+        var count: UInt32
+        static let none = Span(start: 0, count: UInt32.max)
+    }
+
+    /// One entry; `source` is `.none` when the source path is the archive path under the site root.
+    struct Record: Sendable {
+        var archive: Span
+        var source: Span
+        var target: Span
+        var size: Int64
+        var mtime: Int64
+        var kind: UInt8
+        var mode: UInt16
+    }
+
+    static let fileKind: UInt8 = 0, directoryKind: UInt8 = 1, symlinkKind: UInt8 = 2
+
+    private var names: [UInt8] = []
+    private var records: [Record] = []
+    /// The site folder's real path, which source paths are relative to.
+    public let sourceRoot: String
+    /// The archive's top folder (the first entry's path).
+    private let prefix: String
+
+    /// An empty list for a site at `sourceRoot` packed under `prefix`.
+    init(sourceRoot: String, prefix: String) {
+        self.sourceRoot = sourceRoot
+        self.prefix = prefix
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { records.count }
+
+    /// The entry at `index`, with its paths as strings.
+    public subscript(index: Int) -> SiteEntry {
+        let record = records[index]
+        let archivePath = string(record.archive)
+        let sourcePath: String
+        if record.archive.count == UInt32(prefix.utf8.count) {
+            sourcePath = sourceRoot
+        } else if record.source.count == Span.none.count {
+            let skip = UInt32(prefix.utf8.count + 1)
+            sourcePath = sourceRoot + "/" + string(Span(start: record.archive.start + skip, count: record.archive.count - skip))
+        } else {
+            sourcePath = sourceRoot + "/" + string(record.source)
+        }
+        let kind: TarEntryKind
+        switch record.kind {
+        case Self.fileKind: kind = .file(size: record.size)
+        case Self.directoryKind: kind = .directory
+        default: kind = .symlink(target: string(record.target))
+        }
+        return SiteEntry(archivePath: archivePath, sourcePath: sourcePath, kind: kind, mode: UInt32(record.mode), mtime: record.mtime)
+    }
+
+    /// Whether the entry at `index` is a regular file, and its size (nil otherwise), without making strings.
+    public func fileSize(at index: Int) -> Int64? {
+        records[index].kind == Self.fileKind ? records[index].size : nil
+    }
+
+    /// The source path of the entry at `index` (the only string a reader thread needs).
+    public func sourcePath(at index: Int) -> String {
+        self[index].sourcePath
+    }
+
+    /// Components of the entry's archive path (`site/a/b.html` has 3).
+    func depth(at index: Int) -> Int {
+        let span = records[index].archive
+        var depth = 1
+        for offset in 0..<Int(span.count) where names[Int(span.start) + offset] == UInt8(ascii: "/") { depth += 1 }
+        return depth
+    }
+
+    /// Appends an entry; `relativeSource` is the source path below the site root when it differs from the
+    /// archive path below the prefix (a name normalised to NFC).
+    mutating func append(archivePath: String, relativeSource: String?, kind: TarEntryKind, mode: UInt32, mtime: Int64) throws {
+        var record = Record(archive: try store(archivePath), source: .none, target: .none, size: 0, mtime: mtime, kind: Self.directoryKind, mode: UInt16(mode & 0o7777))
+        if let relativeSource { record.source = try store(relativeSource) }
+        switch kind {
+        case .file(let size):
+            record.kind = Self.fileKind
+            record.size = size
+        case .directory:
+            record.kind = Self.directoryKind
+        case .symlink(let target):
+            record.kind = Self.symlinkKind
+            record.target = try store(target)
+        }
+        records.append(record)
+    }
+
+    /// Sorts the entries byte-wise by archive path (the archive's order) and returns the source paths
+    /// of the first two entries that share an archive path, if any.
+    mutating func sortByArchivePath() -> (String, String)? {
+        let names = self.names
+        var records = self.records
+        self.records = []
+        names.withUnsafeBufferPointer { arena in
+            records.sort { Self.compare(arena, $0.archive, $1.archive) < 0 }
+        }
+        self.records = records
+        let clash = names.withUnsafeBufferPointer { arena in
+            records.indices.dropFirst().first { Self.compare(arena, records[$0 - 1].archive, records[$0].archive) == 0 }
+        }
+        return clash.map { (self[$0 - 1].sourcePath, self[$0].sourcePath) }
+    }
+
+    private static func compare(_ arena: UnsafeBufferPointer<UInt8>, _ a: Span, _ b: Span) -> Int {
+        let common = Int(Swift.min(a.count, b.count))
+        if common > 0, let base = arena.baseAddress {
+            let order = memcmp(base + Int(a.start), base + Int(b.start), common)
+            if order != 0 { return Int(order) }
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+
+    private mutating func store(_ text: String) throws -> Span {
+        let count = text.utf8.count
+        guard names.count + count < Int(UInt32.max) else {
+            throw SitepackError(.unpackable, "the site's names add up to more than 4 GB: pack it in parts")
+        }
+        let span = Span(start: UInt32(names.count), count: UInt32(count))
+        names.append(contentsOf: text.utf8)
+        return span
+    }
+
+    private func string(_ span: Span) -> String {
+        names.withUnsafeBufferPointer { arena in
+            String(decoding: UnsafeBufferPointer(rebasing: arena[Int(span.start)..<Int(span.start + span.count)]), as: UTF8.self)
+        }
+    }
+}
