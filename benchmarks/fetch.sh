@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Fetch-and-extract benchmark: sitepack fetch (strict mode, --sha256) against what the Mesos fetcher
-# does (curl -sS -L -o F URL, then tar -xzf F), both downloading the Python-docs artifact from a local
-# nginx. Runs alternate; prints median wall times, the ratio, and sitepack's peak RSS.
-# Goal (issue 4): ratio <= 0.7, peak RSS <= 64 MiB.
+# does (curl -sS -L -o F URL, then tar -xzf F), both downloading a sitepack artifact from a local
+# nginx, for two sites:
+#   pydoc  the Python 3.11 HTML documentation (Debian's python3.11-doc, ~1,060 files)
+#   100k   a generated site of 100,000 pages (200 folders x 500 pages, ~85 MB; benchmarks/gen-site.py)
+# Runs alternate; before each one dirty pages are synced and the page cache dropped (where allowed),
+# then the programs and the artifact are read back in, so every run pays the same disk cost for what
+# it writes. Prints median wall times, the ratios, and sitepack's peak RSS.
+# Goal (issue 13): ratio <= 0.7, peak RSS <= 64 MiB.
 #
-# Usage: benchmarks/fetch.sh [RUNS]   (default 9; needs .build/release/sitepack with `build`, nginx, curl, tar, GNU time)
+# Usage: benchmarks/fetch.sh [RUNS] [CORPUS...]   (default 9 runs, both corpora; needs .build/release/sitepack,
+#        nginx, curl, tar, python3, GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-9}
+shift || true
+CORPORA=("$@")
+[ ${#CORPORA[@]} -gt 0 ] || CORPORA=(pydoc 100k)
 ROOT=$PWD
 SITEPACK=$ROOT/.build/release/sitepack
 WORK=$ROOT/benchmarks/work/fetch
@@ -24,13 +33,7 @@ command -v nginx >/dev/null || { echo "need nginx" >&2; exit 1; }
 rm -rf "$WORK"
 mkdir -p "$WORK/dist" "$WORK/nginx/logs" "$WORK/runs"
 
-# The artifact, as sitepack build makes it (multi-member gzip, one member per 2 MiB block).
-"$SITEPACK" build "$SITE" --follow-symlinks --name pydocs -o "$WORK/dist" >/dev/null 2>&1 \
-  || { echo "sitepack build failed (does this sitepack have the build command?)" >&2; exit 1; }
-DIGEST=$(cut -d' ' -f1 "$WORK/dist/content.tar.gz.sha256")
-SIZE=$(stat -c %s "$WORK/dist/content.tar.gz")
-
-# nginx on a free ephemeral port, temporary config, no logs.
+# nginx on a free ephemeral port, temporary config, no logs, serving $WORK/dist.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 cat > "$WORK/nginx/nginx.conf" <<EOF
 worker_processes 1;
@@ -51,54 +54,85 @@ http {
 EOF
 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
 trap 'kill $(cat "$WORK/nginx/nginx.pid") 2>/dev/null || true' EXIT
-URL=http://127.0.0.1:$PORT/content.tar.gz
-for _ in $(seq 50); do curl -fsS -o /dev/null "$URL" 2>/dev/null && break; sleep 0.1; done
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# The same disk cost for every run: nothing dirty left by the previous one, nothing of it cached;
+# the programs and the artifact read back in, so only extraction's own I/O is timed.
+settle() {
+  sync
+  if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; fi
+  cat "$SITEPACK" "$(command -v curl)" "$(command -v tar)" "$(command -v gzip)" "$WORK/dist/$1/content.tar.gz" > /dev/null
+}
 
-echo "artifact: $SIZE bytes, $(find "$SITE" -type f | wc -l) files, sha256 $DIGEST; $RUNS runs each, alternating; $(nproc) cores"
-: > "$WORK/sitepack.times"; : > "$WORK/peer.times"; : > "$WORK/sitepack.rss"; : > "$WORK/compat.times"; : > "$WORK/stream.times"
-for i in $(seq "$RUNS"); do
-  S=$WORK/runs/sp-$i
-  mkdir -p "$S"
-  /usr/bin/time -f '%e %M' -o "$WORK/last.time" "$SITEPACK" fetch "$URL" --sandbox "$S" --sha256 "$DIGEST" --quiet >/dev/null
-  read -r _ rss < "$WORK/last.time"
-  echo "$rss" >> "$WORK/sitepack.rss"
-  # Wall time measured the same way for both sides.
-  rm -rf "$S"; mkdir -p "$S"; sync
-  t0=$(now); "$SITEPACK" fetch "$URL" --sandbox "$S" --sha256 "$DIGEST" --quiet >/dev/null; t1=$(now)
-  echo "$t1 - $t0" | bc -l >> "$WORK/sitepack.times"
-  [ -f "$S/site/index.html" ] || { echo "sitepack fetch did not extract" >&2; exit 1; }
-  rm -rf "$S"
+bench() { # corpus name, site folder
+  local name=$1 site=$2
+  "$SITEPACK" build "$site" --follow-symlinks --name "$name" -o "$WORK/store-$name" --quiet >/dev/null \
+    || { echo "sitepack build of $site failed" >&2; exit 1; }
+  mkdir -p "$WORK/dist/$name"
+  cp "$WORK/store-$name/content.tar.gz" "$WORK/store-$name/content.tar.gz.sha256" "$WORK/dist/$name/"
+  rm -rf "$WORK/store-$name"
+  local digest size url files
+  digest=$(cut -d' ' -f1 "$WORK/dist/$name/content.tar.gz.sha256")
+  size=$(stat -c %s "$WORK/dist/$name/content.tar.gz")
+  files=$(find "$site" -type f | wc -l)
+  url=http://127.0.0.1:$PORT/$name/content.tar.gz
+  for _ in $(seq 50); do curl -fsS -o /dev/null "$url" 2>/dev/null && break; sleep 0.1; done
 
-  P=$WORK/runs/peer-$i
-  mkdir -p "$P"; sync
-  t0=$(now); (cd "$P" && curl -sS -L -o content.tar.gz "$URL" && tar -xzf content.tar.gz); t1=$(now)
-  echo "$t1 - $t0" | bc -l >> "$WORK/peer.times"
-  [ -f "$P/site/index.html" ] || { echo "curl+tar did not extract" >&2; exit 1; }
-  rm -rf "$P"
+  echo "=== $name: artifact $size bytes, $files files, sha256 $digest; $RUNS runs each, alternating; $(nproc) cores"
+  local t
+  for t in sitepack peer rss compat stream; do : > "$WORK/$name.$t"; done
+  for i in $(seq "$RUNS"); do
+    local S=$WORK/runs/sp-$i P=$WORK/runs/peer-$i N=$WORK/runs/stream-$i C=$WORK/runs/compat-$i t0 t1 rss
+    mkdir -p "$S"; settle "$name"
+    /usr/bin/time -f '%e %M' -o "$WORK/last.time" "$SITEPACK" fetch "$url" --sandbox "$S" --sha256 "$digest" --quiet >/dev/null
+    read -r _ rss < "$WORK/last.time"
+    echo "$rss" >> "$WORK/$name.rss"
+    # Wall time measured the same way for both sides.
+    rm -rf "$S"; mkdir -p "$S"; settle "$name"
+    t0=$(now); "$SITEPACK" fetch "$url" --sandbox "$S" --sha256 "$digest" --quiet >/dev/null; t1=$(now)
+    echo "$t1 - $t0" | bc -l >> "$WORK/$name.sitepack"
+    [ -f "$S/site/index.html" ] || { echo "sitepack fetch did not extract" >&2; exit 1; }
+    rm -rf "$S"
 
-  N=$WORK/runs/stream-$i
-  mkdir -p "$N"; sync
-  t0=$(now); "$SITEPACK" fetch "$URL" --sandbox "$N" --quiet >/dev/null; t1=$(now)
-  echo "$t1 - $t0" | bc -l >> "$WORK/stream.times"
-  rm -rf "$N"
+    mkdir -p "$P"; settle "$name"
+    t0=$(now); (cd "$P" && curl -sS -L -o content.tar.gz "$url" && tar -xzf content.tar.gz); t1=$(now)
+    echo "$t1 - $t0" | bc -l >> "$WORK/$name.peer"
+    [ -f "$P/site/index.html" ] || { echo "curl+tar did not extract" >&2; exit 1; }
+    rm -rf "$P"
 
-  C=$WORK/runs/compat-$i
-  mkdir -p "$C"; sync
-  t0=$(now); "$SITEPACK" fetch "$URL" --sandbox "$C" --mesos-compat --quiet >/dev/null; t1=$(now)
-  echo "$t1 - $t0" | bc -l >> "$WORK/compat.times"
-  rm -rf "$C"
+    mkdir -p "$N"; settle "$name"
+    t0=$(now); "$SITEPACK" fetch "$url" --sandbox "$N" --quiet >/dev/null; t1=$(now)
+    echo "$t1 - $t0" | bc -l >> "$WORK/$name.stream"
+    rm -rf "$N"
+
+    mkdir -p "$C"; settle "$name"
+    t0=$(now); "$SITEPACK" fetch "$url" --sandbox "$C" --mesos-compat --quiet >/dev/null; t1=$(now)
+    echo "$t1 - $t0" | bc -l >> "$WORK/$name.compat"
+    rm -rf "$C"
+  done
+
+  local sp peer compat stream rss_max
+  sp=$(median < "$WORK/$name.sitepack")
+  peer=$(median < "$WORK/$name.peer")
+  compat=$(median < "$WORK/$name.compat")
+  stream=$(median < "$WORK/$name.stream")
+  rss_max=$(sort -n "$WORK/$name.rss" | tail -1)
+  printf '%-6s curl -L -o F && tar -xzf F (what Mesos does): median %.3f s\n' "$name" "$peer"
+  printf '%-6s sitepack fetch --sha256 (strict):              median %.3f s   ratio %.2fx  (goal <= 0.70x)\n' "$name" "$sp" "$(echo "$sp / $peer" | bc -l)"
+  printf '%-6s sitepack fetch, no digest (extracts while downloading): median %.3f s   ratio %.2fx\n' "$name" "$stream" "$(echo "$stream / $peer" | bc -l)"
+  printf '%-6s sitepack fetch --mesos-compat (libarchive gzip, single thread): median %.3f s   ratio %.2fx\n' "$name" "$compat" "$(echo "$compat / $peer" | bc -l)"
+  printf '%-6s sitepack peak RSS: %d KiB = %.1f MiB  (goal <= 64 MiB)\n\n' "$name" "$rss_max" "$(echo "$rss_max / 1024" | bc -l)"
+}
+
+for corpus in "${CORPORA[@]}"; do
+  case $corpus in
+    pydoc) bench pydoc "$SITE" ;;
+    100k)
+      rm -rf "$WORK/site100k"
+      python3 benchmarks/gen-site.py "$WORK/site100k" 100000 85M >/dev/null
+      bench 100k "$WORK/site100k"
+      rm -rf "$WORK/site100k" ;;
+    *) echo "fetch.sh: unknown corpus '$corpus' (pydoc, 100k)" >&2; exit 2 ;;
+  esac
 done
-
-SP=$(median < "$WORK/sitepack.times")
-PEER=$(median < "$WORK/peer.times")
-COMPAT=$(median < "$WORK/compat.times")
-STREAM=$(median < "$WORK/stream.times")
-RSS=$(sort -n "$WORK/sitepack.rss" | tail -1)
-printf 'curl -L -o F && tar -xzf F (what Mesos does): median %.3f s\n' "$PEER"
-printf 'sitepack fetch --sha256 (strict):              median %.3f s   ratio %.2fx  (goal <= 0.70x)\n' "$SP" "$(echo "$SP / $PEER" | bc -l)"
-printf 'sitepack fetch, no digest (extracts while downloading): median %.3f s   ratio %.2fx\n' "$STREAM" "$(echo "$STREAM / $PEER" | bc -l)"
-printf 'sitepack fetch --mesos-compat (libarchive gzip, single thread): median %.3f s   ratio %.2fx\n' "$COMPAT" "$(echo "$COMPAT / $PEER" | bc -l)"
-printf 'sitepack peak RSS: %d KiB = %.1f MiB  (goal <= 64 MiB)\n' "$RSS" "$(echo "$RSS / 1024" | bc -l)"
