@@ -135,16 +135,25 @@ public struct LocalAgent: Sendable {
         return true
     }
 
-    /// Waits until no process of the group is left (reaping the leader), or `limit` passes.
+    /// Waits until no process of the group is left, or `limit` passes. Reaps every ended child in the
+    /// group: the leader, and, when ``becomeSubreaper()`` was called, the group's orphans too (a forking
+    /// server's workers), which would otherwise stay zombies — and the group alive — until PID 1 reaps them.
     static func waitForGroup(_ pid: pid_t, within limit: Duration) -> Bool {
         let deadline = ContinuousClock.now + limit
         while true {
             var status: Int32 = 0
-            _ = waitpid(pid, &status, WNOHANG)
+            while waitpid(-pid, &status, WNOHANG) > 0 {}
             if kill(-pid, 0) != 0 && errno == ESRCH { return true }
             if ContinuousClock.now >= deadline { return false }
             usleep(5_000)
         }
+    }
+
+    /// Makes this process the reaper of its descendants' orphans (`PR_SET_CHILD_SUBREAPER`), as an
+    /// agent's containerizer is for its tasks, so a task's forked workers are reaped when stopped. For a
+    /// process that starts tasks and nothing else it does not wait for (the `check` command).
+    public static func becomeSubreaper() {
+        _ = setChildSubreaper(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0)
     }
 
     /// The exit description of the leader if it has ended (reaping it), else nil.
@@ -184,6 +193,10 @@ public struct LocalAgent: Sendable {
         return body(pointers)
     }
 }
+
+/// prctl(2) with integer arguments (variadic in C; the Glibc module does not import it).
+@_silgen_name("prctl")
+private func setChildSubreaper(_ option: Int32, _ arg2: UInt, _ arg3: UInt, _ arg4: UInt, _ arg5: UInt) -> Int32
 
 /// glibc ≥ 2.29's posix_spawn_file_actions_addchdir_np (a GNU extension the Glibc module does not export).
 @_silgen_name("posix_spawn_file_actions_addchdir_np")

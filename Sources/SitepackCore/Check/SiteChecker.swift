@@ -27,6 +27,7 @@ public struct SiteChecker: Sendable {
     /// stop the task and remove the sandbox, and exit with 128 + the signal.
     public func run() async -> CheckReport {
         CheckInterruption.shared.install()
+        LocalAgent.becomeSubreaper()
         let report = await steps()
         CheckInterruption.shared.waitIfInterrupted()
         return report
