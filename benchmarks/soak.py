@@ -6,14 +6,15 @@ Each part prints its figures and one verdict line `PASS`/`FAIL`/`SKIPPED` agains
 exit status is 1 when any part failed. Python 3.11 standard library only.
 
 Parts (PARTS=herd,loris,stall,vanish,sigterm,kill9,diskfull picks some):
-  herd      HERD_CONNS (1000) clients download the artifact at once, again and again for HERD_SECONDS (30),
-            while HERD_VERSIONS (3) new versions are published into the server (`sitepack publish --to URL`);
-            half the downloads follow /sites/<name>/latest. Every body's sha256 must be the digest in its
-            URL, 0 errors.
+  herd      HERD_CONNS (1000) clients download the artifact at once, at least twice each and again until
+            HERD_SECONDS (30) have passed, while HERD_VERSIONS (3) new versions are published into the server
+            (`sitepack publish --to URL`); every second download follows /sites/<name>/latest to the newest.
+            Every body's sha256 must be the digest in its URL, 0 errors.
   loris     LORIS_CONNS (300) connections dribble request headers a byte every LORIS_INTERVAL (0.5 s),
             reconnecting when closed; the p99 latency of real 1 KiB requests (new connection each, paced at
             PROBE_RATE/s) under them must be <= 2x the idle p99 of the same run (LORIS_SECONDS per phase,
-            LORIS_ROUNDS rounds, best round of each).
+            LORIS_ROUNDS (4) rounds, best round of each; the slowloris connections are opened over LORIS_RAMP,
+            10 s, serve's header timeout, before each measured phase, so they time out and reconnect steadily).
   stall     STALL_CONNS (500) GETs of the artifact that never read a byte, held STALL_SECONDS (30); the
             server's VmRSS, sampled every 0.25 s, must grow less than STALL_BOUND_MIB (64) MiB.
   vanish    VANISH_CONNS (1000) downloads cut mid-body (RST via SO_LINGER 0, some RST before the answer,
@@ -75,6 +76,12 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -293,7 +300,7 @@ def part_herd(work: Path, results: Results, site: Path) -> None:
 
     async def client(index: int, deadline: float) -> None:
         n = 0
-        while n == 0 or now() < deadline:
+        while n < 2 or now() < deadline:  # the second one asks latest, after the first publishes
             try:
                 if n % 2 == 1:  # ask latest, as an agent with a latest URL would
                     reader, writer = await open_loopback(serve.port)
@@ -367,10 +374,10 @@ def part_herd(work: Path, results: Results, site: Path) -> None:
           f"{elapsed:.1f} s ({stats['bytes'] / elapsed / 1e9:.2f} GB/s), peak {stats['peak_in_flight']} in flight; "
           f"{late} of the published versions; serve RSS {rss_start // 1024} → peak {rss_peak[0] // 1024} MiB")
     ok = (stats["errors"] == 0 and len(publishes) == versions and stats["peak_in_flight"] >= conns
-          and alive and rc == 0)
+          and late > 0 and alive and rc == 0)
     results.verdict("1 herd while publishing", ok,
                     f"{stats['downloads']} downloads ({stats['peak_in_flight']} at once), {len(publishes)}/{versions} "
-                    f"versions published during them, {stats['errors']} errors, every sha256 = its URL's",
+                    f"versions published during them ({late} downloads of those), {stats['errors']} errors, every sha256 = its URL's",
                     "bar: 0 errors, every body's sha256 equal to the digest in its URL")
 
 
@@ -417,9 +424,11 @@ def probe_main(port: int, seconds: float, rate: float, threads: int) -> None:
     print(json.dumps({"latencies": latencies, "failures": failures[0]}))
 
 
-def loris_main(port: int, conns: int, seconds: float, interval: float) -> None:
+def loris_main(port: int, conns: int, seconds: float, interval: float, ramp: float) -> None:
     """Child process: CONNS connections dribbling a request head, one byte per connection every INTERVAL,
-    each reconnected when the server closes it; prints "ready" once all are connected, then stats as JSON.
+    each reconnected when the server closes it; the connections are opened evenly over RAMP seconds (a
+    steady state: as many time out and reconnect each second); prints "ready" once all are open, then,
+    at SIGTERM or after SECONDS more, its counters as JSON.
     One ticker writes the bytes and the connections are plain protocols, so the attacker itself costs
     little CPU (its cost would otherwise show as latency of the real requests on this shared machine)."""
     stats = {"connects": 0, "closed_by_server": 0, "answers": {}, "connect_errors": 0, "bytes": 0}
@@ -468,16 +477,24 @@ def loris_main(port: int, conns: int, seconds: float, interval: float) -> None:
                 stats["connect_errors"] += 1
                 await asyncio.sleep(interval)
 
-    async def main() -> None:
-        deadline = now() + seconds
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
-        await asyncio.gather(*(connect() for _ in range(conns)))
-        print("ready", flush=True)
+    async def ticker(deadline: float) -> None:
         while now() < deadline and not stopping.is_set():
             for connection in list(live):
                 if not connection.transport.is_closing():
                     connection.dribble()
             await asyncio.sleep(interval)
+
+    async def main() -> None:
+        deadline = now() + ramp + seconds
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+        tick = asyncio.create_task(ticker(deadline))
+        connecting = []
+        for _ in range(conns):  # spread over RAMP, so the server's header timeouts (and reconnects) are too
+            connecting.append(asyncio.create_task(connect()))
+            await asyncio.sleep(ramp / conns)
+        await asyncio.gather(*connecting)
+        print("ready", flush=True)
+        await tick
         stopping.set()
         for connection in list(live):
             connection.transport.abort()
@@ -488,29 +505,33 @@ def loris_main(port: int, conns: int, seconds: float, interval: float) -> None:
 
 
 def part_loris(work: Path, results: Results, site: Path) -> None:
-    conns, seconds, rounds = knob("LORIS_CONNS", 300), knob("LORIS_SECONDS", 12.0), knob("LORIS_ROUNDS", 3)
+    conns, seconds, rounds = knob("LORIS_CONNS", 300), knob("LORIS_SECONDS", 8.0), knob("LORIS_ROUNDS", 4)
     interval, rate, threads = knob("LORIS_INTERVAL", 0.5), knob("PROBE_RATE", 400.0), knob("PROBE_THREADS", 4)
+    ramp = knob("LORIS_RAMP", 10.0)  # serve's default --header-timeout: connections open that long before measuring
     folder = work / "loris-www"
     folder.mkdir()
     (folder / "1k.bin").write_bytes(os.urandom(1024))
     serve = Serve(folder, work, label="loris")
     print(f"loris: {conns} slowloris connections (a byte every {interval} s), real 1 KiB requests at {rate:.0f}/s "
-          f"on {threads} threads, {seconds:.0f} s a phase, {rounds} rounds; serve's --header-timeout is its default (10s)",
+          f"on {threads} threads, {seconds:.0f} s a phase, {rounds} rounds; the slowloris connections opened over {ramp:.0f} s "
+          f"before each measured phase (serve's default --header-timeout, 10s, then closes and they reconnect as many a second)",
           flush=True)
 
     def probe() -> tuple[float, int, int]:
+        cpu = cpu_seconds(serve.pid)
         out = run(sys.executable, __file__, "--probe", str(serve.port), str(seconds), str(rate), str(threads),
                   timeout=seconds * 4 + 60).stdout
         data = json.loads(out)
+        serve_cpu.append(cpu_seconds(serve.pid) - cpu)
         return percentile(data["latencies"], 99), len(data["latencies"]), data["failures"]
 
-    idle, busy, failures, loris_stats, answers = [], [], 0, {}, {}
+    idle, busy, failures, loris_stats, answers, serve_cpu = [], [], 0, {}, {}, []
     for r in range(1, rounds + 1):
         p99, n, failed = probe()
         idle.append(p99)
         failures += failed
         loris = subprocess.Popen([sys.executable, __file__, "--loris", str(serve.port), str(conns),
-                                  str(seconds + 60), str(interval)], stdout=subprocess.PIPE, text=True)
+                                  str(seconds + 60), str(interval), str(ramp)], stdout=subprocess.PIPE, text=True)
         assert loris.stdout is not None
         line = loris.stdout.readline().strip()
         if line != "ready":
@@ -527,7 +548,9 @@ def part_loris(work: Path, results: Results, site: Path) -> None:
         for code, count in counters["answers"].items():
             answers[code] = answers.get(code, 0) + count
         print(f"  round {r}: idle p99 {p99:.3f} ms ({n} requests); under slowloris p99 {p99_busy:.3f} ms ({n_busy} "
-              f"requests), server's open connections {open_during:.0f} at start, {open_after:.0f} at end", flush=True)
+              f"requests, {p99_busy / p99:.2f}x), "
+              f"server's open connections {open_during:.0f} at start, {open_after:.0f} at end; serve's CPU time "
+              f"{serve_cpu[-2]:.2f} s idle, {serve_cpu[-1]:.2f} s under slowloris", flush=True)
     alive = serve.process.poll() is None
     rc = serve.stop()
     best_idle, best_busy = min(idle), min(busy)
@@ -945,7 +968,7 @@ def main() -> int:
         probe_main(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--loris":
-        loris_main(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))
+        loris_main(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
         return 0
     selected = [p.strip() for p in os.environ.get("PARTS", ",".join(PARTS)).split(",") if p.strip()]
     unknown = [p for p in selected if p not in PARTS]
