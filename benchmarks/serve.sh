@@ -4,14 +4,15 @@
 # settings on loopback. Prints requests/s, throughput and the ratios sitepack/nginx and sitepack/python,
 # then sitepack's peak RSS (VmHWM) while 1,000 connections download the artifact at once, then the p99
 # latency of 1 KiB requests while a 500 MB artifact is published into the store sitepack serves, against
-# the same with no publish (goal: at most 2x).
+# the same with no publish (goal: at most 2x); then /sites of a store of 1,000 versions (goal: <= 1 ms a request and
+# >= 10,000 requests/s), whole and filtered by ?name= with a page (?limit=).
 #
 # The servers take turns for ROUNDS rounds and each one's best round counts (this box is noisy: the
 # client shares the 2 cores); every round's numbers are printed too.
 #
 # Usage: benchmarks/serve.sh  (DURATION=10s ROUNDS=2 THREADS=2 LARGE_CONNS=32 SMALL_CONNS=64 HERD_CONNS=1000 to tune;
 #        PARTS=compare,herd,publish picks the parts; PUBLISH_MB=500 LATENCY_DURATION=20s LATENCY_CONNS=32 PUBLISH_ROUNDS=1
-#        for the publish part)
+#        for the publish part; LISTING_VERSIONS=1000 LISTING_SITES=10 LISTING_CONNS=32 for the listing part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ THREADS=${THREADS:-2}
 LARGE_CONNS=${LARGE_CONNS:-32}
 SMALL_CONNS=${SMALL_CONNS:-64}
 HERD_CONNS=${HERD_CONNS:-1000}
-PARTS=${PARTS:-compare,herd,publish}
+PARTS=${PARTS:-compare,herd,publish,listing}
 PUBLISH_MB=${PUBLISH_MB:-500}
 LATENCY_DURATION=${LATENCY_DURATION:-20s}
 LATENCY_CONNS=${LATENCY_CONNS:-32}
@@ -241,5 +242,48 @@ i, b = min(idle), min(busy)
 print(f"\n1 KiB p99 latency (-c{sys.argv[4]}), best round each: idle {i:.3f} ms, while {sys.argv[3]} MB is published {b:.3f} ms,"
       f" ratio {b / i:.2f}x (goal <= 2x)")
 PY
+kill "$SITEPACK_PID"; wait "$SITEPACK_PID" 2>/dev/null || true
+fi
+
+# /sites of a store of LISTING_VERSIONS versions spread over LISTING_SITES sites (1 KiB archives: the catalog hashes them
+# all at start, so they are kept small; the listing's cost does not depend on their size). The listing is rendered
+# once per store change; a request costs a few lstat(2)s and the send. Measured with wrk: requests/s at
+# -cLISTING_CONNS, and the mean latency of one connection making requests back to back (-c1).
+if part listing; then
+LISTING_VERSIONS=${LISTING_VERSIONS:-1000}
+LISTING_SITES=${LISTING_SITES:-10}
+LISTING_CONNS=${LISTING_CONNS:-32}
+LSTORE=$WORK/listing-store
+python3 - "$WORK/dist/manifest.json" "$LSTORE" "$LISTING_VERSIONS" "$LISTING_SITES" <<'PY'
+import hashlib, json, os, random, sys
+template = json.load(open(sys.argv[1]))
+template["files"], template["excluded"] = [], []
+root, versions, sites = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+generator = random.Random(1)
+for i in range(versions):
+    name = f"site{i % sites:02d}"
+    data = generator.randbytes(1024)
+    sha = hashlib.sha256(data).hexdigest()
+    folder = os.path.join(root, "sites", name, sha)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "content.tar.gz"), "wb") as out: out.write(data)
+    with open(os.path.join(folder, "content.tar.gz.sha256"), "w") as out: out.write(f"{sha}  content.tar.gz\n")
+    manifest = dict(template, name=name)
+    manifest["archive"] = dict(template["archive"], sha256=sha, size=len(data))
+    with open(os.path.join(folder, "manifest.json"), "w") as out: json.dump(manifest, out, indent=2, sort_keys=True)
+    os.utime(folder, ns=(1_700_000_000_000_000_000 + i, 1_700_000_000_000_000_000 + i))
+PY
+start_sitepack "$LSTORE"
+LISTING_BYTES=$(curl -s "http://127.0.0.1:$SITEPACK_PORT/sites" | wc -c)
+LISTED=$(curl -s "http://127.0.0.1:$SITEPACK_PORT/sites" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["artifacts"]))')
+[ "$LISTED" = "$LISTING_VERSIONS" ] || { echo "serve.sh: /sites lists $LISTED versions, not $LISTING_VERSIONS" >&2; exit 1; }
+PAGE="/sites?name=site00&limit=20"
+echo
+echo "/sites of a store of $LISTING_VERSIONS versions ($LISTING_SITES sites): $LISTING_BYTES bytes of JSON; a page: $PAGE"
+for target in /sites "$PAGE"; do
+    rps=$( (ulimit -n 20000; wrk -t"$THREADS" -c"$LISTING_CONNS" -d"$DURATION" "http://127.0.0.1:$SITEPACK_PORT$target") | awk '/Requests\/sec:/ { print $2 }')
+    one=$(wrk -t1 -c1 -d5s "http://127.0.0.1:$SITEPACK_PORT$target" | awk '$1 == "Latency" { print $2 }')
+    echo "  $target: ${rps:-0} req/s at -c$LISTING_CONNS (goal >= 10000), mean latency at -c1 ${one:-?} (goal <= 1 ms)"
+done
 kill "$SITEPACK_PID"; wait "$SITEPACK_PID" 2>/dev/null || true
 fi

@@ -28,6 +28,8 @@ public final class ArtifactCatalog: Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Digests learnt without a scan (an upload hashed its bytes while receiving them), by file identity.
     private let verified = Mutex<[FileIdentity.Content: String]>([:])
+    /// The origin `/sites` is rendered with, once the server knows it.
+    private let listingOrigin = Mutex<String?>(nil)
 
     private struct State: ~Copyable {
         var snapshot = CatalogSnapshot.empty
@@ -81,6 +83,12 @@ public final class ArtifactCatalog: Sendable {
     /// Tells the next scan the sha256 of a file it has not seen (an upload hashed it while writing it),
     /// so a just-published version is listed without being read again. The scan still checks it against
     /// the manifest and its folder name.
+    /// Renders `/sites` for `origin` now and after every scan (the server calls it once it has bound).
+    func renderListings(origin: String) {
+        listingOrigin.withLock { $0 = origin }
+        state.withLock { $0.snapshot = $0.snapshot.rendered(origin: origin) }
+    }
+
     func noteVerified(_ content: FileIdentity.Content, sha256: String) {
         verified.withLock { $0[content] = sha256 }
     }
@@ -151,6 +159,9 @@ public final class ArtifactCatalog: Sendable {
                 snapshot = self.scanner.withLock { scanner in
                     scanner.adopt(verified)
                     return scanner.scan { self.stopping.load(ordering: .relaxed) }
+                }
+                if let scanned = snapshot, let origin = self.listingOrigin.withLock({ $0 }) {
+                    snapshot = scanned.rendered(origin: origin)
                 }
             }
             self.scanFinished(with: snapshot)

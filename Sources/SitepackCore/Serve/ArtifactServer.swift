@@ -107,6 +107,7 @@ public final class ArtifactServer: Service, Sendable {
         }
         let port = channel.localAddress?.port ?? configuration.port
         let origin = Self.origin(advertise: configuration.advertise, host: configuration.host, port: port)
+        catalog.renderListings(origin: origin)
         var uploads: UploadDoor?
         if let token = configuration.publishToken {
             let uploadPool = NIOThreadPool(numberOfThreads: 2)

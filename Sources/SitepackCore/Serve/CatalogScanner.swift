@@ -31,6 +31,8 @@ struct CatalogScanner {
     }
 
     private var digests: [FileIdentity.Content: String] = [:]
+    /// Every folder the current scan walked, with its identity taken before its entries were read.
+    private var walked: [String: FileIdentity] = [:]
     private var summaries: [String: ManifestSummary] = [:]
     private var warned: Set<String> = []
 
@@ -48,6 +50,7 @@ struct CatalogScanner {
     /// One full scan; nil when `shouldStop` said so midway (the server is shutting down).
     mutating func scan(shouldStop: () -> Bool) -> CatalogSnapshot? {
         var manifests: [String] = []
+        walked = [:]
         collectManifests(in: root, depth: 0, into: &manifests)
         if manifests.count >= Self.manifestLimit {
             warnOnce("#limit", "\(root) holds more than \(Self.manifestLimit) manifest.json files; only the first \(Self.manifestLimit) (by path) are served. Prune old versions with sitepack gc")
@@ -81,7 +84,7 @@ struct CatalogScanner {
         }
         digests = seenDigests
         summaries = seenSummaries
-        return CatalogSnapshot(artifacts: found, refused: refused)
+        return CatalogSnapshot(artifacts: found, refused: refused, folderIdentities: walked, root: root)
     }
 
     /// `(name, sha256)` from the path when the manifest is a version of the served store,
@@ -158,6 +161,7 @@ struct CatalogScanner {
     /// `sites/<name>/.tmp-*` and gc's `sites/<name>/.gc-*` folders among them).
     private mutating func collectManifests(in folder: String, depth: Int, into result: inout [String]) {
         guard depth <= 4, result.count < Self.manifestLimit else { return }
+        if let identity = FileIdentity.ofLink(path: folder) { walked[folder] = identity }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in names.sorted() where !name.hasPrefix(".") {
             let path = folder + "/" + name

@@ -11,13 +11,18 @@ struct CatalogSnapshot: Sendable {
     let refused: [String: FileIdentity]
     private let indexByAddress: [ArtifactAddress: Int]
     private let firstIndexByName: [String: Int]
+    /// The folders whose entries change when one of these artifacts is added or removed (its site's
+    /// `sites/<name>/`, or a plain build's own folder), with their identity before the scan read them.
+    let folders: [(path: String, identity: FileIdentity)]
+    /// `/sites` rendered for this state (set once the server knows its origin; see ``SitesListing``).
+    var listing: SitesListing?
 
     /// The empty catalog, before the first scan.
     static let empty = CatalogSnapshot(artifacts: [], refused: [:])
 
     /// Orders `artifacts` and keeps one per address: the store version when the same name and digest are
     /// reachable twice (the store folder and the top-level `DIR/content.tar.gz` links), else the newest.
-    init(artifacts: [Artifact], refused: [String: FileIdentity]) {
+    init(artifacts: [Artifact], refused: [String: FileIdentity], folderIdentities: [String: FileIdentity] = [:], root: String = "") {
         var best: [ArtifactAddress: Artifact] = [:]
         for artifact in artifacts {
             if let other = best[artifact.address], !Self.isPreferred(artifact, over: other) { continue }
@@ -38,6 +43,32 @@ struct CatalogSnapshot: Sendable {
         self.refused = refused
         self.indexByAddress = indexByAddress
         self.firstIndexByName = firstIndexByName
+        var folders: [(path: String, identity: FileIdentity)] = []
+        var seen = Set<String>()
+        var complete = true
+        for artifact in sorted {
+            let folder = artifact.isStoreVersion ? ArtifactAddress.siteFolder(name: artifact.name, in: root)
+                : String(artifact.archivePath[..<(artifact.archivePath.lastIndex(of: "/") ?? artifact.archivePath.startIndex)])
+            guard seen.insert(folder).inserted else { continue }
+            guard let identity = folderIdentities[folder] else {
+                complete = false
+                continue
+            }
+            folders.append((folder, identity))
+        }
+        // Without every folder's identity a rendering could not be checked: none is made.
+        self.folders = complete ? folders : []
+        self.isCheckable = complete
+    }
+
+    /// Whether ``folders`` covers every artifact, so a rendered listing can be checked against the disk.
+    let isCheckable: Bool
+
+    /// This state with `/sites` rendered for `origin` (on the scanner thread, or before serving).
+    func rendered(origin: String) -> CatalogSnapshot {
+        var copy = self
+        copy.listing = isCheckable ? SitesListing(artifacts, folders: folders, origin: origin) : nil
+        return copy
     }
 
     private static func isPreferred(_ candidate: Artifact, over current: Artifact) -> Bool {

@@ -59,6 +59,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         case .head(let requestHead):
             state.requestStarted()
             started = NIODeadline.now().uptimeNanoseconds
+            guard requestHead.version.major == 1, requestHead.version.minor <= 1 else {
+                // HTTP/0.9 and versions this server does not speak: a 400 (never a 505), then close.
+                if isBusy || !waiting.isEmpty { context.close(promise: nil) } else { refuseAndClose(.badRequest, context: context) }
+                return
+            }
             if requestHead.method != .GET, requestHead.method != .HEAD, !isBusy, waiting.isEmpty {
                 // Decided before any body byte is read; pipelined behind other requests it is answered in order.
                 startBody(requestHead, context: context)
@@ -216,8 +221,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         case .none:
             context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
         case .buffer(var body):
-            out.writeBuffer(&body)
-            context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+            if body.readableBytes > Self.copyLimit {
+                // A large rendered body (the /sites listing) goes out as it is, gathered by writev, not copied.
+                context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+                context.write(wrapOutboundOut(.byteBuffer(body)), promise: nil)
+            } else {
+                out.writeBuffer(&body)
+                context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+            }
         case .file(let handle, let range, let owned):
             // Cork the socket for the file: the head and the first data leave in full segments, and no
             // partial segment is pushed after each sendfile call (what nginx's tcp_nopush does; worth ~5%
@@ -320,12 +331,22 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let upload {
+            // A body that cannot be completed (cut short, malformed chunks): nothing it wrote is kept.
+            upload.cancel()
+            self.upload = nil
+            uploadBodyOpen = false
+        }
         guard let parserError = error as? HTTPParserError, !isBusy, !closing else {
             context.close(promise: nil)
             return
         }
         // A malformed or oversized request: say so once, then close.
-        let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+        refuseAndClose(parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest, context: context)
+    }
+
+    /// Answers a request the server will not parse further with `status`, then closes.
+    private func refuseAndClose(_ status: HTTPResponseStatus, context: ChannelHandlerContext) {
         let reply = responder.message(status, "\(status.reasonPhrase)\n", route: .invalid, loop: loop,
                                       allocator: context.channel.allocator, isHead: false)
         responder.metrics.record(route: .invalid, status: Int(status.code), bytes: reply.bodyLength, nanoseconds: 0)
@@ -340,6 +361,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
         closeAfterFlush(context: context)
     }
+
+    /// Bodies up to this size are copied behind the head (one buffer, one write); larger ones are written as they are.
+    private static let copyLimit = 32 * 1024
 
     private static let corkOption = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: CInt(TCP_CORK)))
 

@@ -102,19 +102,51 @@ extension Responder {
         return reply
     }
 
-    /// `/sites` (and `/` of a folder without `index.html`): every version still on disk, JSON or HTML.
-    func listing(head: HTTPRequestHead, loop: LoopContext, allocator: ByteBufferAllocator) -> Reply {
+    /// `/sites` (and `/` of a folder without `index.html`): every version still on disk, JSON or HTML;
+    /// `?name=` keeps one site's versions, `?offset=&limit=` pages through them (the JSON then says
+    /// `"next"`). Answered from the rendering of the current snapshot when the folders it depends on are
+    /// unchanged (a few `lstat`s), else built from a check of every version (one `lstat` each) while a
+    /// rescan renders a fresh one.
+    func listing(head: HTTPRequestHead, path: RequestPath, loop: LoopContext, allocator: ByteBufferAllocator) -> Reply {
+        let isHead = head.method == .HEAD
+        guard let query = SitesQuery(query: path.query) else {
+            return message(.badRequest, "Bad Request: /sites takes name=<site>, offset=<n ≥ 0> and limit=<1…\(SitesQuery.maximumLimit)>\n",
+                           route: .sites, loop: loop, allocator: allocator, isHead: isHead)
+        }
         catalog.refreshIfStale()
-        let known = catalog.artifacts
-        let present = known.filter(\.isStillOnDisk)
-        if present.count != known.count { catalog.requestScan() }
+        let snapshot = catalog.snapshot
         let accept = head.headers.first(name: "accept") ?? ""
         let wantsHTML = accept.contains("text/html")
-        let text = wantsHTML ? SitesListing.html(present, origin: origin) : SitesListing.json(present, origin: origin)
-        var reply = message(.ok, text, route: .sites, loop: loop, allocator: allocator, isHead: head.method == .HEAD,
-                            contentType: wantsHTML ? "text/html; charset=utf-8" : "application/json")
-        reply.headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")
-        reply.headers.add(name: "Vary", value: "Accept")
-        return reply
+        let body: ByteBuffer
+        if let rendered = snapshot.listing, rendered.origin == origin, rendered.isCurrent {
+            let all = query.name.map { snapshot.versions(of: $0).indices } ?? snapshot.artifacts.indices
+            let (page, next) = Self.page(all, query: query)
+            body = rendered.body(html: wantsHTML, items: page, whole: page == snapshot.artifacts.indices,
+                                 next: next.map { query.next(after: $0, origin: origin) }, allocator: allocator)
+        } else {
+            let known = query.name.map { Array(snapshot.versions(of: $0)) } ?? snapshot.artifacts
+            let present = known.filter(\.isStillOnDisk)
+            catalog.requestScan()
+            var firstSeen = Set<String>()
+            let latest = Dictionary(present.filter { firstSeen.insert($0.name).inserted }.map { ($0.address, true) }) { a, _ in a }
+            let (page, next) = Self.page(present.indices, query: query)
+            body = SitesListing.render(present[page], latest: { latest[$0.address] ?? false }, html: wantsHTML,
+                                       next: next.map { query.next(after: $0, origin: origin) }, origin: origin, allocator: allocator)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Date", value: loop.date)
+        headers.add(name: "Server", value: "sitepack")
+        headers.add(name: "Content-Type", value: wantsHTML ? "text/html; charset=utf-8" : "application/json")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Cache-Control", value: "no-cache")
+        headers.add(name: "Vary", value: "Accept")
+        return Reply(status: .ok, headers: headers, body: isHead ? .none : .buffer(body), route: .sites)
+    }
+
+    /// The items of one page of `all`, and how many it shows when another page follows.
+    private static func page(_ all: Range<Int>, query: SitesQuery) -> (Range<Int>, Int?) {
+        let start = min(all.upperBound, all.lowerBound + query.offset)
+        let end = query.limit.map { min(all.upperBound, start + $0) } ?? all.upperBound
+        return (start..<end, end < all.upperBound ? end - start : nil)
     }
 }

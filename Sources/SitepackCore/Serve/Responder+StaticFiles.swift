@@ -24,7 +24,7 @@ extension Responder {
             served = relative.isEmpty ? "index.html" : relative + "/index.html"
             lookup = folder.open(served)
             if relative.isEmpty, case .notFound = lookup {
-                return listing(head: head, loop: loop, allocator: allocator)
+                return listing(head: head, path: path, loop: loop, allocator: allocator)
             }
         } else if path.trailingSlash {
             if case .file(let handle, _) = lookup { try? handle.close() }

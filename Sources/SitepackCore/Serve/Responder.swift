@@ -76,7 +76,7 @@ final class Responder: Sendable {
             reply.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
             return .reply(reply)
         case ArtifactAddress.sitesSegment where segments.count == 1:
-            return .reply(listing(head: head, loop: loop, allocator: allocator))
+            return .reply(listing(head: head, path: path, loop: loop, allocator: allocator))
         case ArtifactAddress.sitesSegment:
             if let target = ArtifactAddress.target(segments: segments) {
                 return artifactRoute(target, head: head, loop: loop, allocator: allocator, waited: waited)
