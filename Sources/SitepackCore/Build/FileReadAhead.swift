@@ -50,6 +50,9 @@ final class FileReadAhead: @unchecked Sendable {
     private var reserved = 0
     private var closing = false
     private var liveWorkers = 0
+    /// Who waits on `condition`, so that a hand-over wakes only a thread that waits for it.
+    private var consumerWaiting = false
+    private var readersWaiting = 0
     /// No reader threads: ``take(_:)`` reads on the caller's thread.
     private let inline: Bool
 
@@ -79,18 +82,20 @@ final class FileReadAhead: @unchecked Sendable {
         while true {
             switch slots[index] {
             case .empty:
+                consumerWaiting = true
                 condition.wait()
+                consumerWaiting = false
                 continue
             case .loaded(let loaded):
                 slots[index] = .empty
                 taken = number + 1
                 reserved -= loaded.bytes.count
-                condition.broadcast()
+                if readersWaiting > 0 { condition.broadcast() }
                 return loaded
             case .streamed:
                 slots[index] = .empty
                 taken = number + 1
-                condition.broadcast()
+                if readersWaiting > 0 { condition.broadcast() }
                 return nil
             case .failed(let error):
                 slots[index] = .empty
@@ -126,7 +131,7 @@ final class FileReadAhead: @unchecked Sendable {
                 }
                 condition.lock()
                 if closing, case .loaded(let loaded) = slot { loaded.bytes.deallocate() } else { slots[number % window] = slot }
-                condition.broadcast()
+                if consumerWaiting { condition.broadcast() }
                 condition.unlock()
             }
             condition.lock()
@@ -150,7 +155,9 @@ final class FileReadAhead: @unchecked Sendable {
                 next += 1
                 return next - 1
             }
+            readersWaiting += 1
             condition.wait()
+            readersWaiting -= 1
         }
         return nil
     }

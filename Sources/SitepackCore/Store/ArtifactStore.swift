@@ -129,9 +129,8 @@ public struct ArtifactStore: Sendable {
             guard let existing = FileSystem.status(folder + "/" + file), existing.st_mode & S_IFMT == S_IFREG,
                   let fresh = FileSystem.status(staging + "/" + file), existing.st_size == fresh.st_size else { return false }
             if file != ArtifactAddress.archiveFile {
-                // The archive's name is its digest; the small files are compared byte for byte.
-                guard let a = FileManager.default.contents(atPath: folder + "/" + file),
-                      let b = FileManager.default.contents(atPath: staging + "/" + file), a == b else { return false }
+                // The archive's name is its digest; the others are compared byte for byte.
+                guard Self.sameBytes(folder + "/" + file, staging + "/" + file) else { return false }
             }
         }
         return true
