@@ -83,9 +83,22 @@ let package = Package(
             exclude: ["Mesos/Fixtures"],
             swiftSettings: swiftSettings
         ),
+        // A Mesos master's v1 scheduler endpoint for the launch tests (mesos.md §3), on SwiftNIO.
+        .target(
+            name: "MesosMasterEmulator",
+            dependencies: [
+                "SitepackCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/MesosMasterEmulator",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SitepackCore", "SitepackTestSupport"],
+            dependencies: ["SitepackCore", "SitepackTestSupport", "MesosMasterEmulator"],
             swiftSettings: swiftSettings
         ),
     ]

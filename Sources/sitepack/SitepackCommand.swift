@@ -14,7 +14,7 @@ struct SitepackCommand: AsyncParsableCommand {
             Start with README.md; each command has a page in docs/ (e.g. docs/build.md), named in its --help.
             """,
         version: SitepackVersion.current,
-        subcommands: [Build.self, Serve.self, Publish.self, Fetch.self, Verify.self, TaskCommand.self, Gc.self, Check.self]
+        subcommands: [Build.self, Serve.self, Publish.self, Fetch.self, Verify.self, TaskCommand.self, Gc.self, Check.self, Launch.self]
     )
 
     /// Runs the command, mapping argument-parser's usage errors to exit status 2 as DESIGN.md promises.

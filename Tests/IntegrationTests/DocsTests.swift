@@ -7,7 +7,7 @@ import Testing
 @Suite("docs: README, docs/*.md and --help point at pages that exist")
 struct DocsTests {
     static let root = Subprocess.packageRoot
-    static let subcommands = ["build", "serve", "publish", "fetch", "verify", "task", "gc"]
+    static let subcommands = ["build", "serve", "publish", "fetch", "verify", "task", "gc", "launch"]
 
     static func read(_ relative: String) throws -> String {
         try String(contentsOfFile: root + "/" + relative, encoding: .utf8)

@@ -163,7 +163,10 @@ public final class SchedulerClient: Sendable {
                     }
                 }
         } catch {
-            throw Retryable(reason: "cannot connect to \(address): \(error)")
+            let text = "\(error)"
+            let reason = text.contains("Connection refused") ? "connection refused (nothing listens there)"
+                : text.contains("timed out") || text.contains("connectTimeout") ? "connection timed out" : text
+            throw Retryable(reason: "cannot connect to \(address): \(reason)")
         }
     }
 
@@ -238,7 +241,7 @@ public final class SchedulerClient: Sendable {
         let said = message.isEmpty ? "" : ": \(message.prefix(2000))"
         let status = "\(code) \(head.status.reasonPhrase)"
         let contentType = head.headers.first(name: "Content-Type") ?? ""
-        if code == 404 || code == 405 || contentType.contains("html") {
+        if code == 404 || code == 405 || code == 501 || contentType.contains("html") {
             return SitepackError(.notAMesosMaster, "\(address.endpoint) answered \(call) with \(status): this is not a Mesos master's v1 scheduler endpoint (a master answers POST /api/v1/scheduler); check --master (e.g. http://MASTER:5050)")
         }
         let hint: String

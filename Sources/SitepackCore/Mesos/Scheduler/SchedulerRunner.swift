@@ -87,6 +87,7 @@ public struct SchedulerRunner: Sendable {
             let started = ContinuousClock.now
             var stopDeadline: ContinuousClock.Instant?
             var timedOut = false
+            var lastProblem: String?
             for await input in inputs {
                 var actions: [SiteFramework.Action] = []
                 switch input {
@@ -97,7 +98,9 @@ public struct SchedulerRunner: Sendable {
                     actions = machine.handle(event)
                 case .disconnected(let reason):
                     shared.streamID.withLock { $0 = nil }
-                    output.say("event stream lost: \(reason)")
+                    shared.heartbeat.withLock { $0 = nil }
+                    lastProblem = reason
+                    output.say(machine.frameworkID == nil ? reason : "event stream lost: \(reason)")
                 case .fatal(let error):
                     // Nothing can be sent without a subscription: report and end.
                     throw error
@@ -116,6 +119,9 @@ public struct SchedulerRunner: Sendable {
                         stopDeadline = .now + Self.killWait
                     } else if !timedOut, !machine.isReady, ContinuousClock.now - started > timeout {
                         timedOut = true
+                        if machine.frameworkID == nil || shared.streamID.withLock({ $0 }) == nil && !machine.hasLaunched {
+                            throw SitepackError(.masterUnreachable, "no subscription to the master at \(client.master) within \(DurationText.wholeSeconds(timeout)) s (--timeout)\(lastProblem.map { ": \($0)" } ?? ""); check --master and that the master is up")
+                        }
                         stopDeadline = .now + Self.killWait
                         actions = machine.timedOut(after: "\(DurationText.wholeSeconds(timeout)) s")
                     }
@@ -163,7 +169,7 @@ public struct SchedulerRunner: Sendable {
                 }
                 try? await Task.sleep(for: .milliseconds(Int(backoff.next() * 1000)))
             } catch let error as SitepackError where error.message.contains(" 403 ") {
-                output.say("\(call.type) refused (\(error.message)); it is resent after resubscribing")
+                output.say("\(call.type) refused (\(error.message)); reconciliation after resubscribing settles it")
                 return
             }
         }
@@ -174,6 +180,7 @@ public struct SchedulerRunner: Sendable {
         var backoff = Backoff()
         while !Task.isCancelled {
             let body = shared.subscribeBody.withLock { $0 }
+            var reason: String
             do {
                 try await client.subscribe(
                     body: body,
@@ -183,20 +190,19 @@ public struct SchedulerRunner: Sendable {
                         feed.yield(.event(try SchedulerEvent(record: record)))
                     }
                 )
-                feed.yield(.disconnected("the master closed the event stream"))
+                reason = "the master closed the event stream"
             } catch let error as SchedulerClient.Retryable {
-                feed.yield(.disconnected(error.reason))
+                reason = error.reason
             } catch let error as SitepackError {
                 feed.yield(.fatal(error))
                 return
             } catch {
-                if Task.isCancelled { return }
-                feed.yield(.disconnected("\(error)"))
+                reason = "\(error)"
             }
             if Task.isCancelled { return }
-            if shared.streamID.withLock({ $0 }) != nil || shared.heartbeat.withLock({ $0 }) != nil { backoff.reset() }
+            if shared.heartbeat.withLock({ $0 }) != nil { backoff.reset() }
             let delay = backoff.next()
-            say(String(format: "reconnecting to %@ in %.1f s", client.master.description, delay))
+            feed.yield(.disconnected(reason + String(format: "; reconnecting in %.1f s", delay)))
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
         }
     }

@@ -71,6 +71,8 @@ public struct SiteFramework: Sendable {
         var port: UInt64
         var state: String
         var healthy: Bool?
+        /// Still STAGING when it ended: no agent ever reported it.
+        var wasStaging = false
     }
 
     /// Why the framework is stopping.
@@ -105,6 +107,9 @@ public struct SiteFramework: Sendable {
         self.site = site
         self.frameworkID = configuration.framework.id
     }
+
+    /// Whether any task was launched.
+    public var hasLaunched: Bool { launched > 0 }
 
     /// How many tasks the framework knows that are not terminal.
     public var liveTasks: Int { tasks.values.reduce(0) { $0 + (TaskStatus.terminalStates.contains($1.state) ? 0 : 1) } }
@@ -232,6 +237,7 @@ public struct SiteFramework: Sendable {
         var actions = acknowledgement(of: .update(status))
         guard var task = tasks[status.taskID] else { return actions }
         let changed = task.state != status.state || (status.healthy != nil && task.healthy != status.healthy)
+        task.wasStaging = task.state == "TASK_STAGING"
         task.state = status.state
         if let healthy = status.healthy { task.healthy = healthy }
         if let agentID = status.agentID { task.agentID = agentID }
@@ -259,8 +265,11 @@ public struct SiteFramework: Sendable {
     /// A task ended while the framework was not stopping: fail the launch, or replace it.
     private mutating func terminated(_ status: TaskStatus) -> [Action] {
         let detail = Self.failure(status, host: tasks[status.taskID]?.host, artifact: site.artifact.text)
-        if status.reason == "REASON_INVALID_OFFERS" || isReady && replaced < configuration.maximumReplacements {
-            replaced += status.reason == "REASON_INVALID_OFFERS" ? 0 : 1
+        // The task never reached an agent: its offer was gone, or the master does not know it (the ACCEPT
+        // was lost with a dropped subscription). Launching another is the whole remedy.
+        let neverStarted = status.reason == "REASON_INVALID_OFFERS" || status.reason == "REASON_RECONCILIATION" && tasks[status.taskID]?.wasStaging == true
+        if neverStarted || isReady && replaced < configuration.maximumReplacements {
+            replaced += neverStarted ? 0 : 1
             var actions: [Action] = [.say("replacing \(status.taskID): \(detail)")]
             if suppressed {
                 suppressed = false
@@ -359,6 +368,8 @@ public struct SiteFramework: Sendable {
             text += ". The master refused the TaskInfo; `sitepack check --task FILE` validates one as the master does"
         case "REASON_INVALID_OFFERS":
             text += ". The offer was rescinded or used up before the ACCEPT arrived"
+        case "REASON_RECONCILIATION":
+            text += ". The master does not know the task (its ACCEPT was lost while the subscription was down)"
         case "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", "REASON_COMMAND_EXECUTOR_FAILED":
             text += ". The command ended or failed its health check; its stderr is in the agent's sandbox"
         default:

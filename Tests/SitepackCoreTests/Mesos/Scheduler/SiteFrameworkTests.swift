@@ -162,6 +162,16 @@ struct SiteFrameworkTests {
         #expect(Self.accepted(framework.handle(.offers([Self.offer(2)]))).count == 1)
     }
 
+    @Test("a task the master does not know after resubscribing (its ACCEPT lost with the stream) is launched again")
+    func lostAcceptReplaced() throws {
+        var framework = try Self.framework()
+        let task = try #require(Self.launched(&framework, offers: [Self.offer(1)]).first)
+        _ = framework.handle(.subscribed(frameworkID: "F", heartbeatIntervalSeconds: 15))
+        let lost = framework.handle(Self.update(task.id, "TASK_LOST", uuid: nil, reason: "REASON_RECONCILIATION"))
+        #expect(Self.calls(lost) == [.revive(roles: ["*"])])
+        #expect(Self.accepted(framework.handle(.offers([Self.offer(2)]))).count == 1)
+    }
+
     @Test("stop: KILL every live task, TEARDOWN once all are KILLED, then finish stopped")
     func stopKillsThenTearsDown() throws {
         var framework = try Self.framework(instances: 2)
