@@ -58,11 +58,14 @@ trap 'kill $(cat "$WORK/nginx/nginx.pid") 2>/dev/null || true' EXIT
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # The same disk cost for every run: nothing dirty left by the previous one, nothing of it cached;
-# the programs and the artifact read back in, so only extraction's own I/O is timed.
+# the programs (with their shared libraries: run once) and the artifact read back in, so only
+# extraction's own I/O is timed.
 settle() {
   sync
   if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; fi
-  cat "$SITEPACK" "$(command -v curl)" "$(command -v tar)" "$(command -v gzip)" "$WORK/dist/$1/content.tar.gz" > /dev/null
+  "$SITEPACK" --version > /dev/null; curl --version > /dev/null; tar --version > /dev/null; gzip --version > /dev/null
+  cat "$SITEPACK" "$WORK/dist/$1/content.tar.gz" > /dev/null
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/$1/content.tar.gz"
 }
 
 bench() { # corpus name, site folder
