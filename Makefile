@@ -20,7 +20,7 @@ MESOS_PROTO_PKGS := 'mesos.interface==1.7.2' 'protobuf==3.20.3'
 # ReleaseBinaryTests checks that only agent libraries stay dynamic.
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-debug
 
-.PHONY: all deps test-deps bench-deps build release test demo bench soak clean
+.PHONY: all deps test-deps bench-deps build release test demo bench soak fuzz clean
 
 all: build
 
@@ -75,5 +75,11 @@ bench: bench-deps release
 soak: release
 	benchmarks/soak.sh
 
+# libFuzzer targets (Fuzz/, its own package, built with -sanitize=fuzzer,address into .build-fuzz), FUZZ_SECONDS
+# each (default 60), one after the other; prints exec/s and coverage per target. Not part of `test` or CI.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
+
 clean:
-	rm -rf .build dist benchmarks/work
+	rm -rf .build dist benchmarks/work .build-fuzz Fuzz/work

@@ -71,7 +71,7 @@ public struct LocalTask: Sendable {
                 port: port, path: http["path"]?.stringValue ?? "/",
                 delaySeconds: check["delay_seconds"]?.doubleValue ?? 15, intervalSeconds: check["interval_seconds"]?.doubleValue ?? 10,
                 timeoutSeconds: check["timeout_seconds"]?.doubleValue ?? 20,
-                consecutiveFailures: Int(check["consecutive_failures"]?.unsignedValue ?? 3),
+                consecutiveFailures: Int(clamping: check["consecutive_failures"]?.unsignedValue ?? 3),
                 gracePeriodSeconds: check["grace_period_seconds"]?.doubleValue ?? 10)
         }
         let portsResource = resources.first { $0["name"]?.stringValue == "ports" }
@@ -79,7 +79,8 @@ public struct LocalTask: Sendable {
         let portVariable = environment.last { $0.name == "PORT0" }.flatMap { UInt64($0.value) }
         self.port = healthCheck?.port ?? portVariable ?? firstPort
         let nanoseconds = task["kill_policy"]?["grace_period"]?["nanoseconds"]?.doubleValue
-        self.killGracePeriod = nanoseconds.map { .nanoseconds(Int64($0)) } ?? .seconds(3)
+        // MasterValidation refuses what does not fit in Int64; kept from trapping here all the same.
+        self.killGracePeriod = nanoseconds.flatMap { abs($0) < 9.2e18 ? .nanoseconds(Int64($0)) : nil } ?? .seconds(3)
     }
 }
 

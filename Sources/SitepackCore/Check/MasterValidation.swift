@@ -67,8 +67,8 @@ public enum MasterValidation {
         guard let nanoseconds = grace["nanoseconds"] else {
             return [Problem(field: "kill_policy.grace_period.nanoseconds", message: "required field missing")]
         }
-        guard let number = nanoseconds.doubleValue, number >= 0 else {
-            return [Problem(field: "kill_policy.grace_period.nanoseconds", message: "must be a non-negative number of nanoseconds")]
+        guard let number = nanoseconds.doubleValue, number >= 0, number < 9.2e18 else {
+            return [Problem(field: "kill_policy.grace_period.nanoseconds", message: "must be a non-negative number of nanoseconds (an int64)")]
         }
         return []
     }

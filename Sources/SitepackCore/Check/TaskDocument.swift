@@ -87,6 +87,10 @@ public struct TaskDocument: Sendable {
             "command": .object(command),
         ]
         if let check = (app["healthChecks"]?.arrayValue ?? []).first(where: { ["MESOS_HTTP", "MESOS_HTTPS"].contains($0["protocol"]?.stringValue ?? "") }) {
+            let failures = check["maxConsecutiveFailures"]?.unsignedValue ?? 3
+            guard let consecutiveFailures = Int64(exactly: failures) else {
+                throw SitepackError(.invalidInput, "\(source): healthChecks[].maxConsecutiveFailures is \(failures), more than any count Mesos takes")
+            }
             task["health_check"] = .object([
                 "type": .string("HTTP"),
                 "http": .object(["scheme": .string(check["protocol"]?.stringValue == "MESOS_HTTPS" ? "https" : "http"),
@@ -94,11 +98,15 @@ public struct TaskDocument: Sendable {
                 "delay_seconds": .number(check["delaySeconds"]?.doubleValue ?? 15),
                 "interval_seconds": .number(check["intervalSeconds"]?.doubleValue ?? 60),
                 "timeout_seconds": .number(check["timeoutSeconds"]?.doubleValue ?? 20),
-                "consecutive_failures": .integer(Int64(check["maxConsecutiveFailures"]?.unsignedValue ?? 3)),
+                "consecutive_failures": .integer(consecutiveFailures),
                 "grace_period_seconds": .number(check["gracePeriodSeconds"]?.doubleValue ?? 300),
             ])
         }
         if let grace = app["taskKillGracePeriodSeconds"]?.doubleValue {
+            // Int64 nanoseconds hold about 292 years; a longer grace period trapped the conversion.
+            guard abs(grace * 1e9) < 9.2e18 else {
+                throw SitepackError(.invalidInput, "\(source): taskKillGracePeriodSeconds is \(grace), longer than Mesos's nanosecond grace period can hold")
+            }
             task["kill_policy"] = .object(["grace_period": .object(["nanoseconds": .integer(Int64(grace * 1e9))])])
         }
         return .object(task)

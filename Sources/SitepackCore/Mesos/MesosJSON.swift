@@ -73,12 +73,13 @@ public enum MesosJSON: Sendable, Hashable, Codable {
         return nil
     }
 
-    /// A number as a Double (Mesos also accepts numbers written as JSON strings, §3.2).
+    /// A number as a Double (Mesos also accepts numbers written as JSON strings, §3.2); nil for
+    /// `"nan"`, `"inf"` and other strings that are no finite number.
     public var doubleValue: Double? {
         switch self {
         case .integer(let value): return Double(value)
-        case .number(let value): return value
-        case .string(let text): return Double(text)
+        case .number(let value): return value.isFinite ? value : nil
+        case .string(let text): return Double(text).flatMap { $0.isFinite ? $0 : nil }
         default: return nil
         }
     }

@@ -64,7 +64,9 @@ public enum OfferMatcher {
     /// order, splitting across several (e.g. reserved then unreserved) when one is not enough.
     static func carveScalar(_ name: String, milli wanted: Int64, from offer: Offer) -> Result<[MesosJSON], Lack> {
         let candidates = offer.resources.filter { $0.name == name && $0.type == "SCALAR" && $0.isCarvable }
-        let available = candidates.reduce(Int64(0)) { $0 + ScalarQuantity.milli($1.scalar ?? 0) }
+        // Kept within ±largestMilli as it adds up, so no number of resources overflows the sum.
+        let bound = ScalarQuantity.largestMilli
+        let available = candidates.reduce(Int64(0)) { max(-bound, min(bound, $0 + ScalarQuantity.milli($1.scalar ?? 0))) }
         guard available >= wanted else {
             let offered = candidates.isEmpty ? "none offered" : "\(ScalarQuantity.text(milli: available)) offered"
             return .failure(Lack(text: "\(name): \(ScalarQuantity.text(milli: wanted)) needed, \(offered)"))

@@ -1,10 +1,17 @@
 /// Mesos keeps scalars as fixed point with three decimals (values.cpp `convertToFixed`);
 /// sitepack does its resource arithmetic the same way so 0.1 + 0.2 is exactly 0.3.
 public enum ScalarQuantity {
-    /// The value in thousandths, rounded half away from zero like `std::llround`.
+    /// The value in thousandths, rounded half away from zero like `std::llround`; kept within
+    /// ±``largestMilli`` (NaN is 0), so an offer's absurd scalar (`1e300`) cannot trap the conversion
+    /// and a million of them cannot overflow a sum.
     public static func milli(_ value: Double) -> Int64 {
-        Int64((value * 1000).rounded(.toNearestOrAwayFromZero))
+        guard !value.isNaN else { return 0 }
+        let scaled = (value * 1000).rounded(.toNearestOrAwayFromZero)
+        return Int64(max(-Double(largestMilli), min(Double(largestMilli), scaled)))
     }
+
+    /// The largest amount in thousandths: 10^12 whole units (a trillion CPUs, an exabyte in MB).
+    public static let largestMilli: Int64 = 1_000_000_000_000_000
 
     /// Thousandths back to a Double with at most three decimals.
     public static func value(milli: Int64) -> Double {

@@ -21,7 +21,8 @@ public enum HTTPDate {
         return "\(weekday), \(two(parts.tm_mday)) \(month) \(year) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 
-    /// Parses an HTTP date (IMF-fixdate, RFC 850 or asctime) to seconds since the epoch; `nil` when invalid.
+    /// Parses an HTTP date (IMF-fixdate, RFC 850 or asctime) to seconds since the epoch; `nil` when invalid
+    /// (years outside 1970…9999 included: HTTP dates have four-digit years, and a longer one overflowed the arithmetic).
     public static func parse(_ text: String) -> Int64? {
         let tokens = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ":" || $0 == "-" })
         var day = 0, month = 0, year = 0, hour = 0, minute = 0, second = 0
@@ -38,7 +39,7 @@ public enum HTTPDate {
         } else {
             return nil
         }
-        guard (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second), year >= 1970 else { return nil }
+        guard (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second), (1970...9999).contains(year) else { return nil }
         // Days from the civil date (Howard Hinnant's algorithm).
         let y = month <= 2 ? year - 1 : year
         let era = y / 400

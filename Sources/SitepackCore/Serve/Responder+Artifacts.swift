@@ -145,7 +145,8 @@ extension Responder {
 
     /// The items of one page of `all`, and how many it shows when another page follows.
     private static func page(_ all: Range<Int>, query: SitesQuery) -> (Range<Int>, Int?) {
-        let start = min(all.upperBound, all.lowerBound + query.offset)
+        // The offset is clamped before it is added: `?name=<a later site>&offset=<Int.max>` overflowed and killed serve.
+        let start = all.lowerBound + min(query.offset, all.count)
         let end = query.limit.map { min(all.upperBound, start + $0) } ?? all.upperBound
         return (start..<end, end < all.upperBound ? end - start : nil)
     }

@@ -12,7 +12,7 @@ extension Offer {
                 let resource = offer.resources[index]
                 guard resource.name == name, resource.type == "SCALAR", resource.isCarvable else { continue }
                 let have = ScalarQuantity.milli(resource.scalar ?? 0)
-                let take = min(left, have)
+                let take = min(left, max(have, 0))  // a negative amount gives nothing (and cannot grow `left`)
                 offer.resources[index].scalar = ScalarQuantity.value(milli: have - take)
                 left -= take
             }

@@ -52,11 +52,14 @@ public struct RecordIODecoder: Sendable {
             guard (48...57).contains(byte) else {
                 throw SitepackError(.recordIO, "the event stream is not RecordIO: expected a decimal record length, found byte 0x\(String(byte, radix: 16)) after \(digits) digits")
             }
-            length = length * 10 + Int(byte - 48)
+            // Overflow checked: with a limit near Int.max, `9999999999999999999` trapped.
+            let (tens, overflowedTimes) = length.multipliedReportingOverflow(by: 10)
+            let (next, overflowedPlus) = tens.addingReportingOverflow(Int(byte - 48))
             digits += 1
-            guard length <= maximumRecordSize, digits <= 20 else {
+            guard !overflowedTimes, !overflowedPlus, next <= maximumRecordSize, digits <= 20 else {
                 throw SitepackError(.recordIO, "the event stream announces a record of more than \(maximumRecordSize) bytes: refused (not a Mesos event stream, or a broken one)")
             }
+            length = next
             index += 1
         }
         guard index < pending.count else { return nil }

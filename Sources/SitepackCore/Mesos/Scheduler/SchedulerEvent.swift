@@ -57,7 +57,7 @@ public enum SchedulerEvent: Sendable, Equatable {
             let failure = json["failure"]
             self = .failure(agentID: failure?["agent_id"]?["value"]?.stringValue,
                             executorID: failure?["executor_id"]?["value"]?.stringValue,
-                            status: failure?["status"]?.doubleValue.map { Int($0) })
+                            status: failure?["status"]?.doubleValue.flatMap { Int(exactly: $0) })
         case "ERROR":
             // The real shape is {"error":{"message":…}}; the docs' top-level "message" is read too (mesos.md §3.7).
             self = .error(message: json["error"]?["message"]?.stringValue ?? json["message"]?.stringValue ?? "(no message)")
