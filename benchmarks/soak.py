@@ -452,6 +452,7 @@ def loris_main(port: int, conns: int, seconds: float, interval: float, ramp: flo
             self.transport = None
             self.position = 0
             self.answered = False
+            self.slot = random.randrange(50)
 
         def connection_made(self, transport):
             self.transport = transport
@@ -489,11 +490,15 @@ def loris_main(port: int, conns: int, seconds: float, interval: float, ramp: flo
                 await asyncio.sleep(interval)
 
     async def ticker(deadline: float) -> None:
+        # Each connection writes once per INTERVAL, spread over it in SLOTS steps, as independent
+        # attackers would (one burst of all of them at once would measure a synchronised burst instead).
+        slots, tick = 50, 0
         while now() < deadline and not stopping.is_set():
             for connection in list(live):
-                if not connection.transport.is_closing():
+                if connection.slot == tick % slots and not connection.transport.is_closing():
                     connection.dribble()
-            await asyncio.sleep(interval)
+            tick += 1
+            await asyncio.sleep(interval / slots)
 
     async def main() -> None:
         deadline = now() + ramp + seconds
