@@ -104,6 +104,25 @@ struct LaunchCommandTests {
         await master.shutdown()
     }
 
+    @Test("a DIST_DIR is served by launch itself while the task runs")
+    func launchesAStore() async throws {
+        let dir = try TemporaryDirectory("launch-store")
+        defer { dir.remove() }
+        let build = try Subprocess.sitepack(["build", Self.sample, "-o", dir.join("dist"), "--quiet"])
+        try #require(build.status == 0, "\(build.stderr)")
+        let master = try await MesosMasterEmulator.start(.localAgent())
+        let launch = try Launch(["--master", master.url, dir.join("dist"), "--serve-host", "127.0.0.1", "--timeout", "120s"], in: dir)
+        defer { launch.wait(1) }
+        #expect(waitUntil(120) { !launch.lines.isEmpty || !launch.process.isRunning }, "no URL: \(launch.stderr)")
+        let url = try #require(launch.lines.first, "\(launch.stderr)")
+        #expect(try Self.curl(url).status == "200")
+        #expect(launch.stderr.contains("serving http://"))
+        launch.signal(SIGTERM)
+        #expect(launch.wait(60) == 0, "\(launch.stderr)")
+        #expect(master.processes.isEmpty)
+        await master.shutdown()
+    }
+
     @Test("a fetch failure exits 1 with TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED and a sitepack check hint")
     func fetchFailure() async throws {
         let dir = try TemporaryDirectory("launch-fetch")
