@@ -28,15 +28,16 @@ struct UploadDoor: Sendable {
         let visibleWait = self.visibleWait
         return threadPool.runIfActive(eventLoop: eventLoop) { () -> Result in
             do throws(UploadRefusal) {
-                return .done(try upload.finish())
+                let outcome = try upload.finish()
+                if case .published(let version) = outcome, let identity = FileIdentity.ofLink(path: version.path()) {
+                    catalog.noteVerified(identity.content, sha256: version.address.sha256)
+                }
+                return .done(outcome)
             } catch {
                 return .refused(error)
             }
         }.flatMap { result in
-            guard case .done(.published(let version)) = result else { return eventLoop.makeSucceededFuture(result) }
-            if let identity = FileIdentity.ofLink(path: version.path()) {
-                catalog.noteVerified(identity.content, sha256: version.address.sha256)
-            }
+            guard case .done(.published) = result else { return eventLoop.makeSucceededFuture(result) }
             let promise = eventLoop.makePromise(of: Result.self)
             catalog.requestScan { promise.succeed(result) }
             eventLoop.scheduleTask(in: visibleWait) { promise.succeed(result) }
