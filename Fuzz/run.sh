@@ -39,19 +39,21 @@ for target in $TARGETS; do
   log="$WORK/logs/$target.log"
   echo "fuzzing $target for ${FUZZ_SECONDS}s (log: $log)"
   # Swift's runtime keeps caches libFuzzer's leak check would report at exit; leaks are not what this looks for.
-  TMPDIR="$PWD/$WORK/tmp/$target" ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1" \
-    "$bin" "$WORK/corpus/$target" "Fuzz/Seeds/$target" \
+  # Absolute paths: FuzzArchive works in a folder of its own. Swift's backtracer is off: under ASan it
+  # reports its own memory reads as errors after the real message (a Swift `Fatal error:` line).
+  TMPDIR="$PWD/$WORK/tmp/$target" ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1" SWIFT_BACKTRACE=enable=no \
+    "$bin" "$PWD/$WORK/corpus/$target" "$PWD/Fuzz/Seeds/$target" \
       -max_total_time="$FUZZ_SECONDS" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$WORK/crashes/$target/" $FUZZ_ARGS >"$log" 2>&1
+      -artifact_prefix="$PWD/$WORK/crashes/$target/" $FUZZ_ARGS >"$log" 2>&1
   status=$?
   rm -rf "$WORK/tmp/$target"
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
-  runs=$(sed -nE 's/^stat::number_of_executed_units: ([0-9]+)/\1/p' "$log" | tail -1)
-  rate=$(sed -nE 's/^stat::average_exec_per_sec: ([0-9]+)/\1/p' "$log" | tail -1)
+  runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -1)
+  rate=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+)/\1/p' "$log" | tail -1)
   if [ "$status" = 0 ]; then result=ok; else
-    result="CRASH ($(ls -t "$WORK/crashes/$target" | head -1))"
+    result="CRASH ($(ls -t "$WORK/crashes/$target" | head -1); $(grep -m1 -oE 'Fatal error: .{0,100}|ERROR: [A-Za-z]+Sanitizer: [a-z-]+' "$log"))"
     failed=1
   fi
   summary+=("$(printf '%-18s %10s runs %8s exec/s  cov: %-6s ft: %-7s %s' "$target" "${runs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$result")")

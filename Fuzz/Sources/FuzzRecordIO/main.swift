@@ -26,11 +26,13 @@ public func fuzzRecordIO(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for record in whole.records where record.count > limit {
         fatalError("a record of \(record.count) bytes passed the limit of \(limit)")
     }
+    guard !whole.failed else { return 0 }
+    // The decoder accepted every length prefix it read (digits only), so the reference may trust them.
     let reference = referenceRecords(stream, limit: limit)
-    if !whole.failed && reference.records != whole.records {
+    if reference.records != whole.records {
         fatalError("the decoder found \(whole.records.count) records, the reference \(reference.records.count)")
     }
-    if !whole.failed && Array(stream[reference.consumed...]) != whole.pending {
+    if Array(stream[reference.consumed...]) != whole.pending {
         fatalError("the decoder holds \(whole.pending.count) pending bytes, the reference \(stream.count - reference.consumed)")
     }
     return 0
@@ -68,7 +70,7 @@ private func referenceRecords(_ stream: [UInt8], limit: Int) -> (records: [Data]
     var records: [Data] = []
     var index = 0
     while let newline = stream[index...].firstIndex(of: UInt8(ascii: "\n")) {
-        guard let length = Int(String(decoding: stream[index..<newline], as: UTF8.self)), length <= limit,
+        guard let length = Int(String(decoding: stream[index..<newline], as: UTF8.self)), length >= 0, length <= limit,
               stream.count - (newline + 1) >= length else { break }
         records.append(Data(stream[(newline + 1)..<(newline + 1 + length)]))
         index = newline + 1 + length

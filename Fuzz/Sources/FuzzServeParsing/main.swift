@@ -61,7 +61,8 @@ private func checkTarget(_ target: String) {
     }
     if path.trailingSlash && path.segments.isEmpty { fatalError("\(target.debugDescription): a trailing slash without segments") }
     let relative = path.relativePath
-    if relative.hasPrefix("/") || relative.split(separator: "/", omittingEmptySubsequences: false).count != max(path.segments.count, 1) {
+    // Split as bytes: a segment may start with a combining mark, which Character-wise merges with the `/` before it.
+    if relative.hasPrefix("/") || relative.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).count != max(path.segments.count, 1) {
         fatalError("\(target.debugDescription): relative path \(relative.debugDescription) does not match its segments")
     }
     _ = path.hasHiddenSegment
