@@ -30,6 +30,12 @@ public struct EmulatorConfiguration: Sendable {
     /// Run launched tasks for real with check's LocalAgent (fetch into a sandbox, run, health-check);
     /// false reports them STARTING and RUNNING without running anything (for the memory measurement).
     public var runTasks = true
+    /// With ``runTasks``: fetch each task's URIs as its agent would, then report it RUNNING (and healthy)
+    /// without starting its command — for counting what a large launch downloads.
+    public var fetchOnly = false
+    /// When set, each agent keeps one fetcher cache, `<folder>/<agent id>`, for all its tasks (as a real
+    /// agent does until it restarts); else every task gets a cache of its own in its work dir.
+    public var agentCacheFolder: String?
     /// `heartbeat_interval_seconds` in SUBSCRIBED, and how often HEARTBEAT events are sent.
     public var heartbeatIntervalSeconds = 0.5
     /// How often unfiltered agents without an outstanding offer are offered.

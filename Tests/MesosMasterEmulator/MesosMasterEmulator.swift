@@ -525,7 +525,7 @@ public final class MesosMasterEmulator: Sendable {
         var options = FetchOptions(sandbox: agent.sandbox)
         options.progress = false
         options.retries = 0
-        options.cacheDirectory = agent.workDirectory + "/fetch-cache"
+        options.cacheDirectory = configuration.agentCacheFolder.map { "\($0)/\(task.agentID)" } ?? agent.workDirectory + "/fetch-cache"
         let fetcher = Fetcher(options: options, logger: Logger(label: "emulator", factory: { _ in SwiftLogNoOpLogHandler() }))
         for uri in task.uris {
             do {
@@ -538,6 +538,15 @@ public final class MesosMasterEmulator: Sendable {
                        message: "Failed to launch container: Failed to fetch all URIs for container '\(UUID().uuidString.lowercased())': exited with status 1")
                 return
             }
+        }
+        if configuration.fetchOnly {
+            agent.remove()
+            report(taskID, state: "TASK_STARTING")
+            report(taskID, state: "TASK_RUNNING")
+            if task.healthCheck != nil {
+                report(taskID, state: "TASK_RUNNING", reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", healthy: true)
+            }
+            return
         }
         let pid: pid_t
         do {
