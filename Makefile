@@ -56,15 +56,19 @@ test: test-deps release
 	$(SWIFT) build
 	$(SWIFT) test
 
-# Pack the sample, verify it, print the ACCEPT call that would launch it from samples/offer.json, run it as an agent would (check), and serve it.
+# Pack the sample, verify it, print the TaskInfo for samples/offer.json, run it as an agent would (check), say how to launch it, and serve it.
 demo: release
 	.build/release/sitepack build samples/hello-site -o dist
 	.build/release/sitepack verify dist/content.tar.gz --manifest dist/manifest.json
 	@sha=$$(cut -c1-64 dist/content.tar.gz.sha256); \
-	  echo "ACCEPT call for samples/offer.json (POST it to the master's /api/v1/scheduler):"; \
-	  .build/release/sitepack task --offer samples/offer.json --name hello-site \
+	  echo "The TaskInfo sitepack launch would put in its ACCEPT for samples/offer.json (sitepack task):"; \
+	  .build/release/sitepack task --offer samples/offer.json --name hello-site --format taskinfo \
 	    --artifact http://$(HOST):$(PORT)/sites/hello-site/$$sha/content.tar.gz
 	.build/release/sitepack check dist
+	@sha=$$(cut -c1-64 dist/content.tar.gz.sha256); \
+	  echo "To launch it on a cluster (agents must reach this server; serve with --host 0.0.0.0 --advertise http://THIS-HOST:$(PORT)):"; \
+	  echo "  .build/release/sitepack launch --master http://MASTER:5050 --artifact http://THIS-HOST:$(PORT)/sites/hello-site/$$sha/content.tar.gz"; \
+	  echo "  (or: .build/release/sitepack launch --master http://MASTER:5050 dist, which serves dist itself while the task runs; docs/launch.md)"
 	@echo "Serving dist/ on http://$(HOST):$(PORT) (Ctrl-C stops it):"
 	.build/release/sitepack serve dist --host $(HOST) --port $(PORT)
 
