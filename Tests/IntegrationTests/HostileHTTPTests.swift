@@ -149,23 +149,7 @@ struct HostileHTTPTests {
 
     /// Sends the bytes, half-closes, reads until the server closes (or 20 s pass: a hang).
     static func exchange(port: Int, _ bytes: [UInt8]) throws -> (answer: [UInt8], hung: Bool) {
-        guard let fd = LoopbackSocket.connect(port: port) else { throw POSIXError(.ECONNREFUSED) }
-        defer { close(fd) }
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { break }  // answered and closed before the whole request was sent
-            sent += count
-        }
-        shutdown(fd, Int32(SHUT_WR))
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count == 0 { return (answer, false) }
-            if count < 0 { return (answer, errno == EAGAIN || errno == EWOULDBLOCK) }
-            answer.append(contentsOf: buffer[0..<count])
-        }
+        try LoopbackSocket.exchange(port: port, bytes)
     }
 
     /// The status code of every response head in `text`.

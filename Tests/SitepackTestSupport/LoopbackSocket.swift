@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Raw TCP connections to a server under test on 127.0.0.1, for the cases curl cannot make (slow
@@ -28,5 +29,35 @@ public enum LoopbackSocket {
             return nil
         }
         return fd
+    }
+
+    /// Connects to 127.0.0.1:`port`, sends `bytes` (stopping early when the server answers and closes
+    /// first), half-closes, and reads until the server closes. `hung` is true when the 20 s receive
+    /// timeout ran out instead.
+    public static func exchange(port: Int, _ bytes: [UInt8], receiveBuffer: Int32? = nil) throws -> (answer: [UInt8], hung: Bool) {
+        guard let fd = connect(port: port, receiveBuffer: receiveBuffer) else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED)
+        }
+        defer { close(fd) }
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { break }
+            sent += count
+        }
+        shutdown(fd, Int32(SHUT_WR))
+        return readUntilClosed(fd)
+    }
+
+    /// Reads `fd` until the peer closes (`hung` false) or the receive timeout runs out (`hung` true).
+    public static func readUntilClosed(_ fd: Int32) -> (answer: [UInt8], hung: Bool) {
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return (answer, false) }
+            if count < 0 { return (answer, errno == EAGAIN || errno == EWOULDBLOCK) }
+            answer.append(contentsOf: buffer[0..<count])
+        }
     }
 }

@@ -166,26 +166,7 @@ struct RawResponse {
 enum RawHTTP {
     /// Sends `request` bytes, half-closes, and reads until the server closes.
     static func exchange(port: Int, _ request: String, receiveBufferSize: Int32? = nil) throws -> [UInt8] {
-        guard let fd = LoopbackSocket.connect(port: port, receiveBuffer: receiveBufferSize) else {
-            throw SystemCallError("connect", errno: errno)
-        }
-        defer { close(fd) }
-        let bytes = Array(request.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { throw SystemCallError("send", errno: errno) }
-            sent += count
-        }
-        shutdown(fd, Int32(SHUT_WR))
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            result.append(contentsOf: buffer[0..<count])
-        }
-        return result
+        try LoopbackSocket.exchange(port: port, Array(request.utf8), receiveBuffer: receiveBufferSize).answer
     }
 
     /// Splits pipelined responses; `heads[i]` says whether response i answers a HEAD (no body).

@@ -52,28 +52,10 @@ struct UploadTests {
 
     /// Sends bytes, half-closes, reads until the server closes.
     static func exchange(port: Int, _ bytes: [UInt8]) throws -> [UInt8] {
-        guard let fd = LoopbackSocket.connect(port: port) else { throw SystemCallError("connect", errno: errno) }
-        defer { close(fd) }
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { break }  // the server may answer and close before the whole body is sent
-            sent += count
-        }
-        shutdown(fd, Int32(SHUT_WR))
-        return readAll(fd)
+        try LoopbackSocket.exchange(port: port, bytes).answer
     }
 
-    static func readAll(_ fd: Int32) -> [UInt8] {
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            result.append(contentsOf: buffer[0..<count])
-        }
-        return result
-    }
+    static func readAll(_ fd: Int32) -> [UInt8] { LoopbackSocket.readUntilClosed(fd).answer }
 
     /// Everything an upload may leave in a site's folder, and the site's version folders.
     static func leftovers(_ root: String, name: String) -> [String] {
