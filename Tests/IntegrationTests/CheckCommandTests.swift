@@ -105,6 +105,21 @@ struct CheckCommandTests {
         #expect(try !Self.running(marker), "a \(runtime) server on port \(port) is still running")
     }
 
+    @Test("a dot-file the sitepack runtime keeps private (404) is reported, not a failure; python serves it and it matches")
+    func hiddenFile() throws {
+        let dir = try TemporaryDirectory("sitepack-check")
+        defer { dir.remove() }
+        try dir.write("site/index.html", "<p>hi</p>\n")
+        try dir.write("site/.buildinfo", "config: 1\n")
+        let dist = try Self.build(dir.join("site"), into: dir)
+        let (sitepack, sitepackReport) = try Self.check([dist, "--runtime", "sitepack", "--timeout", "60s"])
+        #expect(sitepack.status == 0, "\(sitepack.stdout)")
+        #expect(sitepackReport.step("probe")?.detail.contains("not served (hidden, 404): /.buildinfo") == true, "\(sitepack.stdout)")
+        let (python, pythonReport) = try Self.check([dist, "--runtime", "python", "--timeout", "60s"])
+        #expect(python.status == 0, "\(python.stdout)")
+        #expect(pythonReport.step("probe")?.detail.contains("not served") == false, "\(python.stdout)")
+    }
+
     @Test("a command that exits at once fails at run, with its stderr")
     func exitsAtOnce() throws {
         let dir = try TemporaryDirectory("sitepack-check")

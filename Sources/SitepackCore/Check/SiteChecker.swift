@@ -510,6 +510,7 @@ public struct SiteChecker: Sendable {
                           "add an index.html at the top of the site and build again (sitepack verify warns: no-index)")
         }
         var problems: [String] = []
+        var hiddenUnserved: [String] = []
         do {
             let answer = try probe.get("/", timeout: 10)
             if answer.status != 200 || TaskProbe.sha256(answer.body) != indexEntry.sha256 {
@@ -523,7 +524,10 @@ public struct SiteChecker: Sendable {
             let path = TaskProbe.urlPath(of: entry, prefix: manifest.prefix)
             do {
                 let answer = try probe.get(path, timeout: 10)
-                if answer.status != 200 {
+                if answer.status == 404 && Self.isHidden(path) {
+                    // A dot-file: sitepack serve (the sitepack runtime) and many servers keep them private by design.
+                    hiddenUnserved.append(path)
+                } else if answer.status != 200 {
                     problems.append("\(path) (\(answer.status))")
                 } else if TaskProbe.sha256(answer.body) != entry.sha256 {
                     problems.append("\(path) (other bytes than the manifest's sha256)")
@@ -537,7 +541,10 @@ public struct SiteChecker: Sendable {
             return failed("\(problems.count) of \(sample.count + 1) files are not served as the manifest lists them: \(shown)",
                           "the task must serve $MESOS_SANDBOX/\(manifest.prefix) (the archive's top folder), on $PORT0")
         }
-        notes.append("/ and \(sample.count) files match the manifest")
+        notes.append("/ and \(sample.count - hiddenUnserved.count) files match the manifest")
+        if !hiddenUnserved.isEmpty {
+            notes.append("not served (hidden, 404): \(hiddenUnserved.prefix(5).joined(separator: ", "))\(hiddenUnserved.count > 5 ? ", …" : "")")
+        }
         return (runStep, CheckStep(.probe, .pass, seconds: Self.now() - probeStarted, notes.joined(separator: "; ")))
     }
 
@@ -554,6 +561,11 @@ public struct SiteChecker: Sendable {
             report.steps.append(CheckStep(name, .skip, name == .stop ? "nothing was started" : reason, counts: name != .stop))
         }
         return report
+    }
+
+    /// Whether a URL path names a dot-file or passes through a dot-folder.
+    static func isHidden(_ path: String) -> Bool {
+        path.split(separator: "/").contains { $0.hasPrefix(".") }
     }
 
     /// An offer describing this machine: its cores and memory, and the given ports.

@@ -184,7 +184,7 @@ public struct SchedulerRunner: Sendable {
             do {
                 try await client.subscribe(
                     body: body,
-                    idleLimit: { shared.heartbeat.withLock { $0 }.map { .milliseconds(Int64($0 * 5000)) } ?? .seconds(75) },
+                    idleLimit: { shared.heartbeat.withLock { $0 }.map { .milliseconds(Int64(min(max($0, 0.01), 86_400) * 5000)) } ?? .seconds(75) },
                     connected: { feed.yield(.connected(streamID: $0)) },
                     record: { record in
                         feed.yield(.event(try SchedulerEvent(record: record)))
