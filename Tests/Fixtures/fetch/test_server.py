@@ -45,8 +45,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if parts[0] == "files":
             name = "/".join(parts[1:])
-            with lock:
-                counts[name] = counts.get(name, 0) + 1
+            if self.command == "GET":  # a cached fetch sizes the URI with a HEAD first; only downloads count
+                with lock:
+                    counts[name] = counts.get(name, 0) + 1
             full = os.path.join(root, name)
             if not os.path.isfile(full):
                 return self.send_bytes(404, b"<html><h1>404 Not Found</h1></html>\n", "text/html")
