@@ -53,9 +53,10 @@ public struct SiteChecker: Sendable {
                 return finish(report)
             }
             report.target = "\(directory) (\(version.address))"
-            // Verification reads the whole artifact; it runs beside serve, task, fetch, run and probe (what
-            // runs is what strict fetch extracted from bytes matching the digest) and is reported first.
-            let verification = BackgroundWork { [self] in
+            // Verification reads the whole artifact on a thread of its own, started when the fetch step ended
+            // (the fetch keeps the cores), beside run and probe (what runs is what strict fetch extracted
+            // from bytes matching the digest); it is reported first.
+            let verification = BackgroundWork(deferred: true) { [self] in
                 let verifyStarted = Self.now()
                 do {
                     let detail = try verifyVersion(version, manifest: loaded, in: root)
@@ -67,7 +68,7 @@ public struct SiteChecker: Sendable {
                 }
             }
             report.steps.append(CheckStep(.verify, .pass, "running beside the other steps"))
-            var served = await serving(root, version: version, manifest: loaded, report: report)
+            var served = await serving(root, version: version, manifest: loaded, report: report, afterFetch: { verification.start() })
             served.steps[0] = (try? verification.wait().get()) ?? CheckStep(.verify, .fail, "the verification ended without a result")
             return served
         case .url(let url):
@@ -182,7 +183,9 @@ public struct SiteChecker: Sendable {
     // MARK: - 2. serve
 
     /// Serves the store on 127.0.0.1, port 0, for the rest of the steps.
-    func serving(_ directory: String, version: StoredVersion, manifest: Manifest, report: CheckReport) async -> CheckReport {
+    /// `afterFetch` runs once the fetch step ended (check starts verifying there, so the fetch has the cores).
+    func serving(_ directory: String, version: StoredVersion, manifest: Manifest, report: CheckReport,
+                 afterFetch: @escaping @Sendable () -> Void = {}) async -> CheckReport {
         var report = report
         let started = Self.now()
         // Only the sitepack runtime fetches the binary: hashing it (tens of MB) is not done for the others.
@@ -212,7 +215,7 @@ public struct SiteChecker: Sendable {
                 return nil
             }
             group.addTask {
-                let result = await runTask(artifactURL: url, binaryURL: server.binaryURL, manifest: manifest, report: rest)
+                let result = await runTask(artifactURL: url, binaryURL: server.binaryURL, manifest: manifest, report: rest, afterFetch: afterFetch)
                 server.shutdown()
                 return result
             }
@@ -226,7 +229,8 @@ public struct SiteChecker: Sendable {
 
     /// Task, fetch, run, probe and stop.
     /// `binaryURL` is the local server's `/bin/<sha256>/sitepack`, when it serves one.
-    func runTask(artifactURL: String?, binaryURL: String? = nil, manifest: Manifest?, report: CheckReport) async -> CheckReport {
+    func runTask(artifactURL: String?, binaryURL: String? = nil, manifest: Manifest?, report: CheckReport,
+                 afterFetch: @Sendable () -> Void = {}) async -> CheckReport {
         var report = report
         // 3. task
         var started = Self.now()
@@ -274,6 +278,8 @@ public struct SiteChecker: Sendable {
                                           stderrTail: agent.stderrTail()))
             return finish(report, agent: agent)
         }
+
+        afterFetch()
 
         // 5. run
         started = Self.now()
