@@ -530,7 +530,7 @@ public struct SiteChecker: Sendable {
             let path = TaskProbe.urlPath(of: entry, prefix: manifest.prefix)
             do {
                 let answer = try probe.get(path, timeout: 10)
-                if answer.status == 404 && Self.isHidden(path) {
+                if answer.status == 404 && ServedFolder.isHidden(path[...]) {
                     // A dot-file: sitepack serve (the sitepack runtime) and many servers keep them private by design.
                     hiddenUnserved.append(path)
                 } else if answer.status != 200 {
@@ -567,11 +567,6 @@ public struct SiteChecker: Sendable {
             report.steps.append(CheckStep(name, .skip, name == .stop ? "nothing was started" : reason, counts: name != .stop))
         }
         return report
-    }
-
-    /// Whether a URL path names a dot-file or passes through a dot-folder.
-    static func isHidden(_ path: String) -> Bool {
-        path.split(separator: "/").contains { $0.hasPrefix(".") }
     }
 
     /// An offer describing this machine: its cores and memory, and the given ports.

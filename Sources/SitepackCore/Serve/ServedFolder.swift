@@ -53,7 +53,13 @@ struct ServedFolder: Sendable {
         if real == root { return true }
         let prefix = root == "/" ? "/" : root + "/"
         guard real.hasPrefix(prefix) else { return false }
-        return !real.dropFirst(prefix.count).split(separator: "/").contains { $0.hasPrefix(".") }
+        return !Self.isHidden(real.dropFirst(prefix.count))
+    }
+
+    /// Whether a path relative to the folder passes through a dot-named component: such files and
+    /// folders are never served (`check` knows a 404 for them is this rule, not a missing file).
+    static func isHidden(_ relative: Substring) -> Bool {
+        relative.split(separator: "/").contains { $0.hasPrefix(".") }
     }
 
     /// Where an open descriptor really points, from `/proc/self/fd`.
