@@ -57,6 +57,13 @@ public enum FileSystem {
         }
     }
 
+    /// Whether `path` still names the entry open as `fd` (same device and inode).
+    static func sameEntry(_ fd: Int32, _ path: String) -> Bool {
+        var open = stat()
+        guard fstat(fd, &open) == 0, let named = status(path) else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
+    }
+
     /// `lstat` of a path, or nil when it does not exist or cannot be read.
     static func status(_ path: String) -> stat? {
         var info = stat()

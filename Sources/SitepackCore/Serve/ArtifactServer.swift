@@ -60,6 +60,7 @@ public final class ArtifactServer: Service, Sendable {
         let scannerPool = NIOThreadPool(numberOfThreads: 1)
         scannerPool.start()
         let catalog = ArtifactCatalog(root: root, logger: logger, threadPool: scannerPool, beforeHashing: configuration.beforeHashing)
+        _ = try? await scannerPool.runIfActive { Self.cleanLeftovers(root, logger: logger) }
         await catalog.refresh()
         let executable: Responder.ExecutableFile?
         if let path = configuration.executablePath {
@@ -277,6 +278,20 @@ public final class ArtifactServer: Service, Sendable {
         }
         if name.contains(":") && !name.hasPrefix("[") { name = "[\(name)]" }
         return "http://\(name):\(port)"
+    }
+
+    /// Removes what interrupted builds, uploads and gc runs left in the store (``StoreLeftovers``), so a
+    /// server restarted after a crash starts clean; entries live processes hold are left alone. Skipped
+    /// for a folder this process may not write. Blocking: on the scanner thread.
+    private static func cleanLeftovers(_ root: String, logger: Logger) {
+        guard access(root, W_OK) == 0 else { return }
+        let (cleaned, failures) = StoreLeftovers.cleanAll(ArtifactStore(root: root), nowNanoseconds: FileSystem.nowNanoseconds())
+        if !cleaned.isEmpty {
+            logger.notice("removed \(cleaned.count) leftover(s) of interrupted builds, uploads or gc runs", metadata: ["paths": "\(cleaned)"])
+        }
+        for failure in failures {
+            logger.warning("cannot clean a leftover: \(failure)")
+        }
     }
 
     /// Opens the binary to serve and hashes it through that descriptor (blocking: on the scanner

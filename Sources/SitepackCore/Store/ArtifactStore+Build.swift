@@ -48,8 +48,11 @@ extension ArtifactStore {
               (try? FileDigest.sha256(ofFile: archivePath)) == address.sha256 else { return nil }
         let siteFolder = ArtifactAddress.siteFolder(name: address.name, in: root)
         try FileSystem.makeDirectories(siteFolder)
-        let staging = try FileSystem.makeTemporaryDirectory(template: siteFolder + "/" + Self.stagingPrefix + "XXXXXX")
-        defer { try? FileSystem.removeTree(staging) }
+        let (hold, staging) = try HeldTemporary.makeDirectory(template: siteFolder + "/" + Self.stagingPrefix + "XXXXXX")
+        defer {
+            try? FileSystem.removeTree(staging)
+            close(hold)
+        }
         chmod(staging, 0o755)
         for file in ArtifactAddress.files {
             let source = root + "/" + file

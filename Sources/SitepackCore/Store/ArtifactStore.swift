@@ -87,11 +87,13 @@ public struct ArtifactStore: Sendable {
         let createdFolders = [sitesFolder, siteFolder].filter { FileSystem.status($0) == nil }
         try FileSystem.makeDirectories(siteFolder)
         for folder in createdFolders { TemporaryFiles.shared.register(folder) }
-        let staging = try FileSystem.makeTemporaryDirectory(template: siteFolder + "/" + Self.stagingPrefix + "XXXXXX")
+        // Held while it is filled, so a sweep of leftovers (serve starting, gc) leaves it alone.
+        let (hold, staging) = try HeldTemporary.makeDirectory(template: siteFolder + "/" + Self.stagingPrefix + "XXXXXX")
         TemporaryFiles.shared.register(staging)
         var added = false
         defer {
             try? FileSystem.removeTree(staging)
+            close(hold)
             TemporaryFiles.shared.unregister(staging)
             for folder in createdFolders { TemporaryFiles.shared.unregister(folder) }
             // A failed first build leaves the folder as it found it, not with empty sites/<name>/.
@@ -182,6 +184,9 @@ public struct ArtifactStore: Sendable {
     /// Removes a version folder: renamed aside (hidden) first, so readers see it whole or gone, then deleted.
     func remove(folder: String, name: String) throws {
         let siteFolder = ArtifactAddress.siteFolder(name: name, in: root)
+        // Held from before the rename until removed, so a sweep of leftovers leaves a live gc's folder alone.
+        let hold = HeldTemporary.hold(folder)
+        defer { if hold >= 0 { close(hold) } }
         let aside = try FileSystem.makeTemporaryDirectory(template: siteFolder + "/" + Self.removingPrefix + "XXXXXX")
         try FileSystem.rename(folder, to: aside)
         FileSystem.syncDirectory(siteFolder)

@@ -48,9 +48,6 @@ public struct StoreCollector: Sendable {
     public let store: ArtifactStore
     /// What to remove.
     public let policy: Policy
-    /// Staging folders younger than this may belong to a build still running and are left alone.
-    public static let leftoverAge: Duration = .seconds(3600)
-
     /// A collector for `store` under `policy`.
     public init(store: ArtifactStore, policy: Policy) {
         self.store = store
@@ -79,7 +76,7 @@ public struct StoreCollector: Sendable {
                     report.kept += 1
                 }
             }
-            report.leftovers += try cleanLeftovers(in: ArtifactAddress.siteFolder(name: name, in: store.root), now: nowNanoseconds, dryRun: dryRun)
+            report.leftovers += try StoreLeftovers.clean(siteFolder: ArtifactAddress.siteFolder(name: name, in: store.root), nowNanoseconds: nowNanoseconds, dryRun: dryRun)
         }
         return report
     }
@@ -93,21 +90,5 @@ public struct StoreCollector: Sendable {
             if now - version.addedNanoseconds <= age { return false }
         }
         return true
-    }
-
-    /// Removes `.tmp-*` staging folders older than ``leftoverAge`` and any `.gc-*` folder.
-    private func cleanLeftovers(in siteFolder: String, now: Int64, dryRun: Bool) throws -> [String] {
-        var cleaned: [String] = []
-        let (seconds, _) = Self.leftoverAge.components
-        for entry in FileSystem.names(in: siteFolder) {
-            let path = siteFolder + "/" + entry
-            guard let info = FileSystem.status(path) else { continue }
-            let stale = entry.hasPrefix(ArtifactStore.removingPrefix)
-                || (entry.hasPrefix(ArtifactStore.stagingPrefix) && now - FileSystem.modifiedNanoseconds(info) > seconds * 1_000_000_000)
-            guard stale else { continue }
-            if !dryRun { try FileSystem.removeTree(path) }
-            cleaned.append(path)
-        }
-        return cleaned
     }
 }

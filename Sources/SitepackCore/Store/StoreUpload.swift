@@ -11,7 +11,9 @@ import Crypto
 /// Nothing it writes is ever visible as part of a version before the version is complete:
 /// - `content.tar.gz` is kept only when its sha256 is the one its address names; it then waits as
 ///   `sites/<name>/.tmp-upload-<sha256>.tar.gz` (hidden, so neither `serve` nor a listing sees it, and
-///   `gc` removes it after an hour if no manifest follows);
+///   `gc` or a restarted `serve` removes it after an hour if no manifest follows: ``StoreLeftovers``);
+/// - while it is written, the temporary file is held (``HeldTemporary``), so a crash's leftover is
+///   recognised and removed when `serve` starts again, and never a live upload's file;
 /// - `content.tar.gz.sha256` is accepted when it is exactly the line its address names (the store
 ///   writes that line itself when the version is added);
 /// - `manifest.json` completes the version: it must describe the waiting archive, and then the three
@@ -61,7 +63,7 @@ public final class StoreUpload: @unchecked Sendable {
         createdSiteFolder = FileSystem.status(siteFolder) == nil
         do {
             try FileSystem.makeDirectories(siteFolder)
-            (descriptor, temporaryPath) = try OwnedFileDescriptor.makeTemporary(template: siteFolder + "/" + Self.uploadPrefix + "XXXXXX")
+            (descriptor, temporaryPath) = try HeldTemporary.makeFile(template: siteFolder + "/" + Self.uploadPrefix + "XXXXXX")
         } catch {
             throw UploadRefusal(.io, "cannot store an upload in \(siteFolder): \(error)")
         }
@@ -128,8 +130,9 @@ public final class StoreUpload: @unchecked Sendable {
                 throw UploadRefusal(.mismatch, "the \(bytes) bytes received have sha256 \(digest), not the \(address.sha256) their URL names; nothing was kept")
             }
             if store.holdsComplete(address) { return .alreadyStored }
-            try syncAndClose()
+            try flush()
             do {
+                // Renamed while still held, so no sweep can take it between the close and the rename.
                 try FileSystem.rename(temporaryPath, to: Self.pendingArchive(address, in: store))
             } catch {
                 throw UploadRefusal(.io, "\(error)")
@@ -137,7 +140,7 @@ public final class StoreUpload: @unchecked Sendable {
             done = true
             return .accepted
         default:
-            try syncAndClose()
+            try flush()
             return try store.completeUpload(address, manifestAt: temporaryPath)
         }
     }
@@ -154,10 +157,9 @@ public final class StoreUpload: @unchecked Sendable {
         if createdSiteFolder { rmdir(ArtifactAddress.siteFolder(name: address.name, in: store.root)) }
     }
 
-    private func syncAndClose() throws(UploadRefusal) {
-        let fd = descriptor
-        descriptor = -1
-        if fsync(fd) != 0 || close(fd) != 0 {
+    /// Flushes the file to disk; the descriptor (and the hold on the file) stays open until ``abandon()``.
+    private func flush() throws(UploadRefusal) {
+        if fsync(descriptor) != 0 {
             let code = errno
             throw UploadRefusal(code == ENOSPC ? .insufficientStorage : .io, "cannot flush \(temporaryPath) to disk: \(String(cString: strerror(code)))")
         }

@@ -62,6 +62,29 @@ struct UploadTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: root + "/sites/\(name)")) ?? []).sorted()
     }
 
+    @Test("a server starting on a store removes what a killed upload or build left, keeps a live upload's file and a fresh pending archive")
+    func restartCleansLeftovers() async throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        let version = try Version()
+        let site = fixture.root + "/sites/\(version.name)"
+        try FileManager.default.createDirectory(atPath: site + "/.tmp-killedbuild/sub", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: site + "/.tmp-upload-k1LLed", contents: Data(version.archive.prefix(5000)))
+        let pending = site + "/.tmp-upload-\(version.sha256).tar.gz"
+        _ = FileManager.default.createFile(atPath: pending, contents: Data(version.archive))
+        // An upload still being written by a live process (here, this one) is held, and survives.
+        let (live, livePath) = try HeldTemporary.makeFile(template: site + "/.tmp-upload-XXXXXX")
+        defer { close(live); unlink(livePath) }
+        try await fixture.withServer(Self.uploads) { server in
+            let left = Self.leftovers(fixture.root, name: version.name)
+            #expect(left == [(livePath as NSString).lastPathComponent, (pending as NSString).lastPathComponent].sorted())
+            // The pending archive is whole: its manifest completes the version after the restart.
+            let completed = try Self.put(port: server.port, version.path(ArtifactAddress.manifestFile), body: version.manifest)
+            #expect(completed.status == 201)
+            #expect(try RawHTTP.request(port: server.port, version.path()).body == version.archive)
+        }
+    }
+
     @Test("without --publish-token-file, PUT and DELETE are 405 with Allow: GET, HEAD, and nothing is written")
     func noTokenFile() async throws {
         let fixture = try ServeFixture()
