@@ -32,7 +32,14 @@ struct DirectoryWriter: ~Copyable {
     /// Times of the folders the archive has entries for, so a folder entered again gets them again.
     private var folderTimes: [String: EntryTimes] = [:]
     /// Bits of 0755 the process umask clears; when non-zero every created object gets an `fchmod`.
-    private let maskedBits: mode_t
+    let maskedBits: mode_t
+    /// Whether folders that leave the stack stay open, untimed, until ``settleRetired()``: set while
+    /// files are created on other threads (``FileWriterPool``) relative to their descriptors.
+    var defersFolders = false
+    /// Folders that left the stack while ``defersFolders``: still open, their times not set yet.
+    private var retired: [OpenFolder] = []
+    /// How many folders wait for ``settleRetired()``.
+    var retiredCount: Int { retired.count }
 
     /// Opens `root` (an existing, empty folder) without following a symlink.
     init(root: String) throws {
@@ -43,7 +50,7 @@ struct DirectoryWriter: ~Copyable {
     }
 
     deinit {
-        for folder in stack where folder.fd >= 0 { close(folder.fd) }
+        for folder in stack + retired where folder.fd >= 0 { close(folder.fd) }
         close(rootFD)
     }
 
@@ -101,6 +108,27 @@ struct DirectoryWriter: ~Copyable {
         return fd
     }
 
+    /// The open parent folder and the name of the regular file `path`, for a file another thread will
+    /// create (with ``FileWriterPool``); the descriptor stays open until that file is made, since
+    /// folders are retired rather than closed while ``defersFolders`` (see ``settleRetired()``).
+    mutating func fileSlot(_ components: [Substring]) throws -> (parent: Int32, name: String) {
+        (try parentFD(components.dropLast()), String(components[components.count - 1]))
+    }
+
+    /// Sets the times of the retired folders and closes them; call once every file created in them
+    /// by other threads exists.
+    mutating func settleRetired() throws {
+        var failure: DiskWriteFailure?
+        for folder in retired {
+            if let times = folder.times, failure == nil, times.withPointer({ futimens(folder.fd, $0) }) != 0 {
+                failure = DiskWriteFailure(call: "utimensat", errno: errno, path: folder.path)
+            }
+            close(folder.fd)
+        }
+        retired = []
+        if let failure { throw failure }
+    }
+
     /// Creates the symlink `path` pointing to `target` (written as stored) and gives the link itself `times`.
     mutating func makeSymlink(_ components: [Substring], target: String, times: EntryTimes?) throws {
         let parent = try parentFD(components.dropLast())
@@ -131,9 +159,11 @@ struct DirectoryWriter: ~Copyable {
         return fd
     }
 
-    /// Sets the times of every folder still open and closes them all, reporting the first failure.
+    /// Sets the times of every folder still open (and retired) and closes them all, reporting the
+    /// first failure. With ``defersFolders``, every file created by other threads must exist by now.
     consuming func finish() throws {
         try unwind(to: 0)
+        try settleRetired()
     }
 
     // MARK: The folder stack
@@ -190,6 +220,11 @@ struct DirectoryWriter: ~Copyable {
         var failure: DiskWriteFailure?
         while stack.count > depth {
             let folder = stack.removeLast()
+            if defersFolders && folder.fd >= 0 {
+                // Files may still be on their way into it: it keeps its descriptor, and its times wait.
+                retired.append(folder)
+                continue
+            }
             if let times = folder.times, failure == nil {
                 let result: Int32
                 if folder.fd >= 0 {

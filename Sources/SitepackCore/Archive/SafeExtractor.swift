@@ -49,14 +49,20 @@ public struct SafeExtractor: ~Copyable {
     /// Extracts every entry of `reader` into `destination` (an existing folder). In strict mode a refused
     /// or failed archive leaves nothing in `destination`, and `beforeCommit` runs (and may refuse by
     /// throwing) before anything is moved into it.
+    ///
+    /// In strict mode, files of up to ``FileWriterPool/largestPooledFile`` are written, timed and closed
+    /// by `writers` threads (0: all on this thread) while this one reads on; Mesos mode keeps
+    /// libarchive's own single-threaded writer.
     public consuming func extract(from reader: inout ArchiveReader, into destination: String,
                                   limits: ExtractionLimits = ExtractionLimits(),
+                                  writers: Int = SafeExtractor.defaultWriters,
                                   beforeCommit: () throws -> Void = {},
                                   progress: (Int64) -> Void = { _ in }) throws -> ExtractionSummary {
         if let writer {
             return try Self.extractLikeMesos(from: &reader, writer: writer, into: destination, progress: progress)
         }
-        return try Self.extractStrictly(from: &reader, into: destination, limits: limits, beforeCommit: beforeCommit, progress: progress)
+        return try Self.extractStrictly(from: &reader, into: destination, limits: limits, writers: writers,
+                                        beforeCommit: beforeCommit, progress: progress)
     }
 
     // MARK: Mesos
@@ -107,7 +113,7 @@ public struct SafeExtractor: ~Copyable {
     // MARK: Strict
 
     private static func extractStrictly(from reader: inout ArchiveReader, into destination: String,
-                                        limits: ExtractionLimits, beforeCommit: () throws -> Void,
+                                        limits: ExtractionLimits, writers: Int, beforeCommit: () throws -> Void,
                                         progress: (Int64) -> Void) throws -> ExtractionSummary {
         let staging = try Self.makeStagingFolder(in: destination)
         TemporaryFiles.shared.register(staging)
@@ -116,15 +122,20 @@ public struct SafeExtractor: ~Copyable {
             TemporaryFiles.shared.unregister(staging)
         }
         var summary = try withUTF8CharacterLocale {
-            try writeStrictly(from: &reader, into: staging, limits: limits, progress: progress)
+            try writeStrictly(from: &reader, into: staging, limits: limits, writers: writers, progress: progress)
         }
         try beforeCommit()  // e.g. the download that fed the extraction must have ended with a 200
         summary.topLevelNames = try Self.moveContents(of: staging, into: destination)
         return summary
     }
 
+    /// Writer threads by default: one per core beside the reading one, at least 1, at most 3. Measured
+    /// on 2 cores at 100,000 files: 1 writer cut strict extraction by about 15%, 2 made it slower
+    /// (the reader, the inflating threads and two writers then share two cores).
+    public static let defaultWriters = max(1, min(3, ProcessInfo.processInfo.activeProcessorCount - 1))
+
     private static func writeStrictly(from reader: inout ArchiveReader, into staging: String, limits: ExtractionLimits,
-                                      progress: (Int64) -> Void) throws -> ExtractionSummary {
+                                      writers: Int, progress: (Int64) -> Void) throws -> ExtractionSummary {
         var policy = ExtractionPolicy(limits: limits)
         var summary = ExtractionSummary()
         let archiveName = reader.displayName
@@ -133,6 +144,9 @@ public struct SafeExtractor: ~Copyable {
             throw SitepackError(.io, "cannot open the staging folder \(staging): \(String(cString: strerror(failure.errno)))",
                                 underlying: SystemCallError(failure.call, errno: failure.errno))
         }
+        let pool = writers > 0 ? FileWriterPool(threads: writers) : nil
+        defer { pool?.shutdown() }
+        disk.defersFolders = pool != nil
         while let header = try reader.nextHeader() {
             guard let entry = reader.entry else { break }
             let accepted: ExtractionPolicy.Accepted
@@ -156,6 +170,8 @@ public struct SafeExtractor: ~Copyable {
                     try disk.makeSymlink(components, target: target, times: Self.times(of: entry))
                     try reader.skipData()
                 case .hardlink:
+                    // The target's data may still be on its way to the disk: let it land first.
+                    try pool?.drain()
                     let target = (accepted.hardlinkTarget ?? "").split(separator: "/")
                     if let fd = try disk.makeHardlink(components, to: target, openForWriting: header.size > 0) {
                         try copyData(from: &reader, to: fd, entry: header.path, times: Self.times(of: entry),
@@ -164,9 +180,26 @@ public struct SafeExtractor: ~Copyable {
                         try reader.skipData()
                     }
                 case .file:
-                    let fd = try disk.createFile(components, mode: mode_t(accepted.permissions))
-                    try copyData(from: &reader, to: fd, entry: header.path, times: Self.times(of: entry),
-                                 limits: limits, summary: &summary, progress: progress)
+                    let mode = mode_t(accepted.permissions)
+                    if let pool, header.size <= FileWriterPool.largestPooledFile {
+                        let (parent, name) = try disk.fileSlot(components)
+                        var data: [UInt8] = []
+                        data.reserveCapacity(Int(max(0, header.size)))
+                        try pumpData(from: &reader, entry: header.path, limits: limits, summary: &summary, progress: progress) {
+                            data.append(contentsOf: $0)
+                        }
+                        try pool.submit(.init(parent: parent, name: name, mode: mode, fixMode: disk.maskedBits & mode != 0,
+                                              data: data, times: Self.times(of: entry), path: header.path))
+                        if disk.retiredCount >= FileWriterPool.batchFiles {
+                            // Folders left behind wait for their files before their times are set and they close.
+                            try pool.drain()
+                            try disk.settleRetired()
+                        }
+                    } else {
+                        let fd = try disk.createFile(components, mode: mode)
+                        try copyData(from: &reader, to: fd, entry: header.path, times: Self.times(of: entry),
+                                     limits: limits, summary: &summary, progress: progress)
+                    }
                     summary.files += 1
                 default:
                     // The policy lets through only the kinds above.
@@ -178,7 +211,10 @@ public struct SafeExtractor: ~Copyable {
             }
             summary.entries += 1
         }
-        do { try disk.finish() } catch let failure as DiskWriteFailure {
+        do {
+            try pool?.drain()
+            try disk.finish()
+        } catch let failure as DiskWriteFailure {
             throw Self.error(failure, entry: failure.path, archive: archiveName)
         }
         return summary
@@ -189,6 +225,17 @@ public struct SafeExtractor: ~Copyable {
                                  limits: ExtractionLimits, summary: inout ExtractionSummary,
                                  progress: (Int64) -> Void) throws {
         let file = OwnedFileDescriptor(adopting: fd, path: entry)
+        try pumpData(from: &reader, entry: entry, limits: limits, summary: &summary, progress: progress) { try file.writeAll($0) }
+        if let times, times.withPointer({ futimens(file.rawValue, $0) }) != 0 {
+            throw DiskWriteFailure(call: "futimens", errno: errno, path: entry)
+        }
+        try file.close()
+    }
+
+    /// Reads the current entry's data block by block into `sink`, under the limits (and refusing holes).
+    private static func pumpData(from reader: inout ArchiveReader, entry: String, limits: ExtractionLimits,
+                                 summary: inout ExtractionSummary, progress: (Int64) -> Void,
+                                 sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         var written: Int64 = 0
         while let (bytes, offset) = try reader.readBlock() {
             guard offset == written else {
@@ -200,13 +247,9 @@ public struct SafeExtractor: ~Copyable {
             summary.bytes += Int64(bytes.count)
             try limits.enforce(fileBytes: written, totalBytes: summary.bytes,
                                consumed: reader.consumedBytes, entry: entry, archive: reader.displayName)
-            try file.writeAll(bytes)
+            try sink(bytes)
             progress(Int64(bytes.count))
         }
-        if let times, times.withPointer({ futimens(file.rawValue, $0) }) != 0 {
-            throw DiskWriteFailure(call: "futimens", errno: errno, path: entry)
-        }
-        try file.close()
     }
 
     /// The entry's access and modification times as libarchive restores them (`ARCHIVE_EXTRACT_TIME`):

@@ -28,10 +28,11 @@ struct SafeExtractorWriteTests {
         return path
     }
 
-    static func extract(_ archive: String, into destination: String, progress: (Int64) -> Void = { _ in }) throws -> ExtractionSummary {
+    static func extract(_ archive: String, into destination: String, writers: Int = SafeExtractor.defaultWriters,
+                        progress: (Int64) -> Void = { _ in }) throws -> ExtractionSummary {
         let fd = try OwnedFileDescriptor(path: archive, flags: O_RDONLY)
         var reader = try ArchiveReader(source: FileByteSource(fd: fd.rawValue, path: "test.tar"), formats: .tarZipCompressed, displayName: "test.tar")
-        let summary = try SafeExtractor(mode: .strict).extract(from: &reader, into: destination, progress: progress)
+        let summary = try SafeExtractor(mode: .strict).extract(from: &reader, into: destination, writers: writers, progress: progress)
         _ = consume reader
         try fd.close()
         return summary
@@ -42,8 +43,9 @@ struct SafeExtractorWriteTests {
         try Subprocess.run(["sh", "-c", "cd '\(folder)' && find . -mindepth 1 -printf '%y %m %s %T@ %n %P %l\\n' | sort"]).stdout
     }
 
-    @Test("entries in any order — files before their folder's entry, folders left and entered again — extract as GNU tar extracts them, times and modes included")
-    func unsortedArchiveMatchesGNUTar() throws {
+    @Test("entries in any order — files before their folder's entry, folders left and entered again — extract as GNU tar extracts them, times and modes included (files made on this thread, or on 1 or 2 writer threads)",
+          arguments: [0, 1, 2])
+    func unsortedArchiveMatchesGNUTar(writers: Int) throws {
         let dir = try TemporaryDirectory("sitepack-extractor-write")
         defer { dir.remove() }
         let archive = try Self.makeTar(in: dir, [
@@ -62,7 +64,7 @@ struct SafeExtractorWriteTests {
         ])
         let ours = dir.join("ours"), theirs = dir.join("theirs")
         for folder in [ours, theirs] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        let summary = try Self.extract(archive, into: ours)
+        let summary = try Self.extract(archive, into: ours, writers: writers)
         #expect(summary.files == 5)
         #expect(summary.entries == 12)
         #expect(summary.topLevelNames == ["site"])
@@ -118,6 +120,20 @@ struct SafeExtractorWriteTests {
         let error = try #require(throws: SitepackError.self) { try Self.extract(archive, into: out) }
         #expect(error.code == .unsafeInput)
         #expect(error.message.contains("breaks rule disk-check") && error.message.contains("'site/a'"), "\(error.message)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+    }
+
+    @Test("a file, then an entry below it: refused whether files are made on this thread or on writer threads",
+          arguments: [0, 1, 2])
+    func fileThenEntryBelowIt(writers: Int) throws {
+        let dir = try TemporaryDirectory("sitepack-extractor-below")
+        defer { dir.remove() }
+        let archive = try Self.makeTar(in: dir, [#"("site/a", "f", b"a", 0o644, 1)"#, #"("site/a/x", "f", b"x", 0o644, 1)"#])
+        let out = dir.join("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let error = try #require(throws: SitepackError.self) { try Self.extract(archive, into: out, writers: writers) }
+        #expect(error.code == .unsafeInput)
+        #expect(error.message.contains("breaks rule disk-check") && error.message.contains("'site/a"), "\(error.message)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
     }
 
