@@ -7,7 +7,7 @@ import Foundation
 
 /// The inflated tar stream of a sitepack ``BlockedGzip`` file, inflated on every core and handed out
 /// in order: each member's size is in its `SP` extra field, so members are located without inflating
-/// and inflated independently with libdeflate. At most `2 × threads + 2` members are in memory.
+/// and inflated independently with libdeflate. At most `threads + 2` members are in memory (each 1 MiB inflated).
 ///
 /// Plain threads, as in ``ParallelGzipWriter``: the consumer is libarchive's synchronous read callback.
 /// `@unchecked Sendable`: the job list is only touched under `condition`.
@@ -81,7 +81,7 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
         self.members = members
         self.growing = nil
         let threads = max(1, threads)
-        self.maxInFlight = 2 * threads + 2
+        self.maxInFlight = threads + 2
         for _ in 0..<threads { startWorker() }
     }
 
@@ -93,7 +93,7 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
         self.members = []
         self.growing = growing
         let threads = max(1, threads)
-        self.maxInFlight = 2 * threads + 2
+        self.maxInFlight = threads + 2
         for _ in 0..<threads { startWorker() }
     }
 

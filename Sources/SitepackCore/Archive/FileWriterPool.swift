@@ -59,7 +59,7 @@ final class FileWriterPool: @unchecked Sendable {
     private var running = 0
 
     /// A pool of `threads` workers (at least 1).
-    init(threads: Int, maxBytes: Int = 4 << 20) {
+    init(threads: Int, maxBytes: Int = 2 << 20) {
         self.maxBytes = maxBytes
         running = max(1, threads)
         lanes = Array(repeating: [], count: running)
