@@ -33,9 +33,11 @@ struct DirectoryWriter: ~Copyable {
     private var folderTimes: [String: EntryTimes] = [:]
     /// Bits of 0755 the process umask clears; when non-zero every created object gets an `fchmod`.
     let maskedBits: mode_t
-    /// Whether folders that leave the stack stay open, untimed, until ``settleRetired()``: set while
-    /// files are created on other threads (``FileWriterPool``) relative to their descriptors.
-    var defersFolders = false
+    /// The threads creating files relative to this writer's folder descriptors, if any. While set,
+    /// folders that leave the stack stay open, untimed, until ``settleRetired()``; and this writer
+    /// stops the pool before it closes any descriptor, on every path (errors included).
+    var pool: FileWriterPool?
+    private var defersFolders: Bool { pool != nil }
     /// Folders that left the stack while ``defersFolders``: still open, their times not set yet.
     private var retired: [OpenFolder] = []
     /// How many folders wait for ``settleRetired()``.
@@ -50,6 +52,7 @@ struct DirectoryWriter: ~Copyable {
     }
 
     deinit {
+        pool?.shutdown()
         for folder in stack + retired where folder.fd >= 0 { close(folder.fd) }
         close(rootFD)
     }

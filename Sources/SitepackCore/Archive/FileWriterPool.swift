@@ -114,7 +114,8 @@ final class FileWriterPool: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// Drains, then stops the workers (they end once the queue is empty). Call once, on every path.
+    /// Drains, then stops the workers (they end once the queue is empty). Idempotent; the owner of the
+    /// folders the jobs name calls it before closing them (``DirectoryWriter``'s deinit).
     func shutdown() {
         batch = []
         condition.lock()

@@ -145,8 +145,7 @@ public struct SafeExtractor: ~Copyable {
                                 underlying: SystemCallError(failure.call, errno: failure.errno))
         }
         let pool = writers > 0 ? FileWriterPool(threads: writers) : nil
-        defer { pool?.shutdown() }
-        disk.defersFolders = pool != nil
+        disk.pool = pool  // the writer shuts the pool down before it closes a folder, however this ends
         while let header = try reader.nextHeader() {
             guard let entry = reader.entry else { break }
             let accepted: ExtractionPolicy.Accepted

@@ -1,4 +1,5 @@
 import Foundation
+import SitepackTestSupport
 import Testing
 @testable import SitepackCore
 #if canImport(Glibc)
@@ -9,12 +10,6 @@ import Glibc
 /// the first failure reported; memory bounded.
 @Suite("FileWriterPool: files made on worker threads")
 struct FileWriterPoolTests {
-    static func scratch() throws -> String {
-        let folder = NSTemporaryDirectory() + "sitepack-pool-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return folder
-    }
-
     static func job(parent: Int32, name: String, data: [UInt8], seconds: Int = 1_700_000_000) -> FileWriterPool.Job {
         let time = timespec(tv_sec: seconds, tv_nsec: 0)
         return .init(parent: parent, name: name, mode: 0o640, fixMode: false, data: data,
@@ -23,8 +18,9 @@ struct FileWriterPoolTests {
 
     @Test("files of several folders, in batches over two workers, each whole with its mode and mtime")
     func manyFiles() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = try TemporaryDirectory("sitepack-pool")
+        defer { scratch.remove() }
+        let root = scratch.path
         var folders: [Int32] = []
         for index in 0..<3 {
             try FileManager.default.createDirectory(atPath: root + "/d\(index)", withIntermediateDirectories: false)
@@ -51,8 +47,9 @@ struct FileWriterPoolTests {
 
     @Test("a name already taken is refused (O_EXCL), reported by drain and by the next submit, and nothing is overwritten")
     func failure() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = try TemporaryDirectory("sitepack-pool")
+        defer { scratch.remove() }
+        let root = scratch.path
         try Data("keep".utf8).write(to: URL(fileURLWithPath: root + "/taken"))
         let folder = open(root, O_RDONLY | O_DIRECTORY)
         defer { close(folder) }

@@ -1,4 +1,5 @@
 import Foundation
+import SitepackTestSupport
 import Testing
 @testable import SitepackCore
 #if canImport(Glibc)
@@ -9,16 +10,11 @@ import Glibc
 /// checked against another process holding the lock (util-linux `flock`).
 @Suite("HeldTemporary: leftovers a dead writer left, never a live one's")
 struct HeldTemporaryTests {
-    static func scratch() throws -> String {
-        let folder = NSTemporaryDirectory() + "sitepack-held-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return folder
-    }
-
     @Test("a file held by its writer is not removed; once its descriptor closes, it is")
     func file() throws {
-        let folder = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let scratch = try TemporaryDirectory("sitepack-held")
+        defer { scratch.remove() }
+        let folder = scratch.path
         let (fd, path) = try HeldTemporary.makeFile(template: folder + "/.tmp-upload-XXXXXX")
         #expect(write(fd, "partial", 7) == 7)
         #expect(HeldTemporary.isHeld(path))
@@ -32,8 +28,9 @@ struct HeldTemporaryTests {
 
     @Test("a staging folder is held as a whole, then removed with its contents")
     func folder() throws {
-        let root = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let scratch = try TemporaryDirectory("sitepack-held")
+        defer { scratch.remove() }
+        let root = scratch.path
         let (fd, path) = try HeldTemporary.makeDirectory(template: root + "/.tmp-XXXXXX")
         try FileManager.default.createDirectory(atPath: path + "/inner", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: path + "/inner/file"))
@@ -46,8 +43,9 @@ struct HeldTemporaryTests {
     @Test("held by another process: left alone while it lives, removed after it is killed with SIGKILL")
     func otherProcess() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/flock") else { return }
-        let folder = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let scratch = try TemporaryDirectory("sitepack-held")
+        defer { scratch.remove() }
+        let folder = scratch.path
         let path = folder + "/.tmp-abcdef"
         try Data("half an archive".utf8).write(to: URL(fileURLWithPath: path))
         let holder = Process()
@@ -69,8 +67,9 @@ struct HeldTemporaryTests {
 
     @Test("an entry replaced between the sweep's open and its lock is not removed (the sweep rechecks the path)")
     func sameEntry() throws {
-        let folder = try Self.scratch()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let scratch = try TemporaryDirectory("sitepack-held")
+        defer { scratch.remove() }
+        let folder = scratch.path
         let path = folder + "/.tmp-x"
         try Data("a".utf8).write(to: URL(fileURLWithPath: path))
         let fd = open(path, O_RDONLY)
