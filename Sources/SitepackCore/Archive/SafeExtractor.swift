@@ -189,11 +189,6 @@ public struct SafeExtractor: ~Copyable {
                         }
                         try pool.submit(.init(parent: parent, name: name, mode: mode, fixMode: disk.maskedBits & mode != 0,
                                               data: data, times: Self.times(of: entry), path: header.path))
-                        if disk.retiredCount >= FileWriterPool.batchFiles {
-                            // Folders left behind wait for their files before their times are set and they close.
-                            try pool.drain()
-                            try disk.settleRetired()
-                        }
                     } else {
                         let fd = try disk.createFile(components, mode: mode)
                         try copyData(from: &reader, to: fd, entry: header.path, times: Self.times(of: entry),
@@ -204,6 +199,12 @@ public struct SafeExtractor: ~Copyable {
                     // The policy lets through only the kinds above.
                     throw ExtractionViolation(rule: "special-file", entry: header.path,
                                               reason: "it is a \(header.kind.name)").error(archive: archiveName)
+                }
+                if let pool, disk.retiredCount >= FileWriterPool.batchFiles {
+                    // Folders left behind (by any kind of entry) wait for their files before their times
+                    // are set and they close: open descriptors stay bounded.
+                    try pool.drain()
+                    try disk.settleRetired()
                 }
             } catch let failure as DiskWriteFailure {
                 throw Self.error(failure, entry: header.path, archive: archiveName)
