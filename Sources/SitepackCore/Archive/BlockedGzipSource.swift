@@ -42,11 +42,11 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
     private var nextOffset: Int64 = 0
     private var streamEnded = false
     private var current: [UInt8] = []
-    private let condition = NSCondition()
+    private let workers = WorkerThreads()
+    private var condition: NSCondition { workers.condition }
     private var queue: [Job] = []
     private var inFlight: [Job] = []
     private var closing = false
-    private var liveWorkers = 0
     private let maxInFlight: Int
     /// Compressed bytes of the members handed out so far.
     public private(set) var consumedBytes: Int64 = 0
@@ -180,16 +180,9 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
     public func seek(offset: Int64, whence: Int32) -> Int64? { nil }
 
     private func startWorker() {
-        liveWorkers += 1
-        let thread = Thread { [self] in
+        workers.start { [self] in
             if let decompressor = try? DeflateDecompressor() { work(with: decompressor) }
-            condition.lock()
-            liveWorkers -= 1
-            condition.broadcast()
-            condition.unlock()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     private func work(with decompressor: borrowing DeflateDecompressor) {
@@ -238,7 +231,7 @@ public final class BlockedGzipSource: ArchiveByteSource, @unchecked Sendable {
             job.done = true
         }
         condition.broadcast()
-        while liveWorkers > 0 { condition.wait() }
+        workers.waitUntilAllReturned()
         condition.unlock()
     }
 }

@@ -42,7 +42,8 @@ final class FileWriterPool: @unchecked Sendable {
     /// ... or this many bytes.
     static let batchBytes = 1 << 20
 
-    private let condition = NSCondition()
+    private let workers = WorkerThreads()
+    private var condition: NSCondition { workers.condition }
     private var batch: [Job] = []
     private var batchBytes = 0
     /// One queue of batches per worker. All the files of one folder go to one worker in order: files
@@ -56,18 +57,15 @@ final class FileWriterPool: @unchecked Sendable {
     private var pending = 0
     private var closing = false
     private var failure: DiskWriteFailure?
-    private var running = 0
 
     /// A pool of `threads` workers (at least 1).
     init(threads: Int, maxBytes: Int = 2 << 20) {
         self.maxBytes = maxBytes
-        running = max(1, threads)
-        lanes = Array(repeating: [], count: running)
-        heads = Array(repeating: 0, count: running)
-        for index in 0..<running {
-            let thread = Thread { [self] in work(lane: index) }
-            thread.stackSize = 256 << 10
-            thread.start()
+        let count = max(1, threads)
+        lanes = Array(repeating: [], count: count)
+        heads = Array(repeating: 0, count: count)
+        for index in 0..<count {
+            workers.start { [self] in work(lane: index) }
         }
     }
 
@@ -122,7 +120,7 @@ final class FileWriterPool: @unchecked Sendable {
         while pending > 0 { condition.wait() }
         closing = true
         condition.broadcast()
-        while running > 0 { condition.wait() }
+        workers.waitUntilAllReturned()
         condition.unlock()
     }
 
@@ -131,8 +129,6 @@ final class FileWriterPool: @unchecked Sendable {
         while true {
             while heads[lane] == lanes[lane].count && !closing { condition.wait() }
             if heads[lane] == lanes[lane].count {
-                running -= 1
-                condition.broadcast()
                 condition.unlock()
                 return
             }

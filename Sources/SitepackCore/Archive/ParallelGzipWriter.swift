@@ -35,13 +35,13 @@ public final class ParallelGzipWriter: @unchecked Sendable {
     private let blockSize: Int
     private let sink: (UnsafeRawBufferPointer) throws -> Void
     private let inlineCompressor: CompressorHolder?
-    private let condition = NSCondition()
+    private let workers = WorkerThreads()
+    private var condition: NSCondition { workers.condition }
     private var free: [Slot] = []
     private var queue: [Slot] = []
     private var inFlight: [Slot] = []
     private var filling: Slot?
     private var closing = false
-    private var liveWorkers = 0
 
     /// Bytes given to `write`.
     public private(set) var uncompressedBytes: Int64 = 0
@@ -103,7 +103,7 @@ public final class ParallelGzipWriter: @unchecked Sendable {
         closing = true
         queue.removeAll()
         condition.broadcast()
-        while liveWorkers > 0 { condition.wait() }
+        workers.waitUntilAllReturned()
         condition.unlock()
     }
 
@@ -169,17 +169,14 @@ public final class ParallelGzipWriter: @unchecked Sendable {
     }
 
     private func startWorker() {
-        liveWorkers += 1
         let level = level
-        let thread = Thread { [self] in
+        workers.start { [self] in
             // The level was validated in init, so allocation fails only when memory is exhausted.
             guard let compressor = try? DeflateCompressor(level: level) else { fatalError("libdeflate: out of memory") }
             while true {
                 condition.lock()
                 while queue.isEmpty && !closing { condition.wait() }
                 if queue.isEmpty {
-                    liveWorkers -= 1
-                    condition.broadcast()
                     condition.unlock()
                     return
                 }
@@ -194,8 +191,6 @@ public final class ParallelGzipWriter: @unchecked Sendable {
                 condition.unlock()
             }
         }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 }
 

@@ -43,13 +43,13 @@ final class FileReadAhead: @unchecked Sendable {
     private let entries: SiteEntries
     /// Indexes into `entries` of the regular files, in archive order.
     private let files: [Int32]
-    private let condition = NSCondition()
+    private let workers = WorkerThreads()
+    private var condition: NSCondition { workers.condition }
     private var slots: [Slot]
     private var next = 0
     private var taken = 0
     private var reserved = 0
     private var closing = false
-    private var liveWorkers = 0
     /// Who waits on `condition`, so that a hand-over wakes only a thread that waits for it.
     private var consumerWaiting = false
     private var readersWaiting = 0
@@ -111,7 +111,7 @@ final class FileReadAhead: @unchecked Sendable {
         condition.lock()
         closing = true
         condition.broadcast()
-        while liveWorkers > 0 { condition.wait() }
+        workers.waitUntilAllReturned()
         for index in slots.indices {
             if case .loaded(let loaded) = slots[index] { loaded.bytes.deallocate() }
             slots[index] = .empty
@@ -120,8 +120,7 @@ final class FileReadAhead: @unchecked Sendable {
     }
 
     private func startWorker() {
-        liveWorkers += 1
-        let thread = Thread { [self] in
+        workers.start { [self] in
             while let number = claim() {
                 let slot: Slot
                 do {
@@ -134,13 +133,7 @@ final class FileReadAhead: @unchecked Sendable {
                 if consumerWaiting { condition.broadcast() }
                 condition.unlock()
             }
-            condition.lock()
-            liveWorkers -= 1
-            condition.broadcast()
-            condition.unlock()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     /// The next file number for a reader, once the window and the budget have room for it; nil at the end.

@@ -38,7 +38,7 @@ struct StreamingExtraction: Sendable {
         let growing = GrowingFile()
         let outcome = DownloadOutcome()
         let downloader = self.downloader
-        let thread = Thread {
+        WorkerThreads.spawn {
             do {
                 let fd = try OwnedFileDescriptor(path: temporary, flags: O_WRONLY)
                 let result = try downloader.download(plan, into: fd, tap: growing)
@@ -50,8 +50,6 @@ struct StreamingExtraction: Sendable {
                 growing.finish(error: error)
             }
         }
-        thread.stackSize = 1 << 20
-        thread.start()
         do {
             let reader = try OwnedFileDescriptor(path: temporary, flags: O_RDONLY)
             let fd = reader.rawValue

@@ -21,12 +21,10 @@ final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
             defer { work = nil }
             return work
         }) else { return }
-        let thread = Thread { [self] in
+        WorkerThreads.spawn { [self] in
             result = Result { try job() }
             done.signal()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     /// Starts the work if needed, blocks until it ended and returns its result (once: the semaphore is consumed).
