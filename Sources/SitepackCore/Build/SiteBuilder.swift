@@ -83,9 +83,9 @@ public struct SiteBuilder {
         defer { buffer.deallocate() }
         var fileNumber = 0
         for index in entries.indices {
-            let entry = entries[index]
-            try tar.writeHeader(path: entry.archivePath, kind: entry.kind, mode: entry.mode)
-            guard case .file(let size) = entry.kind else { continue }
+            let (kind, mode) = entries.tarHeader(at: index)
+            try entries.withArchivePath(at: index) { try tar.writeHeader(path: $0, kind: kind, mode: mode) }
+            guard case .file(let size) = kind else { continue }
             let digest: SHA256Digest
             if let loaded = try readAhead.take(fileNumber) {
                 defer { loaded.bytes.deallocate() }
@@ -94,7 +94,7 @@ public struct SiteBuilder {
                 reporter?.advance(items: 1)
                 digest = loaded.digest
             } else {
-                digest = try Self.copyFile(entry, size: size, into: &tar, buffer: buffer, progress: reporter)
+                digest = try Self.copyFile(entries[index], size: size, into: &tar, buffer: buffer, progress: reporter)
             }
             digests.append(contentsOf: digest)
             fileNumber += 1

@@ -71,6 +71,24 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
         records[index].kind == Self.fileKind ? records[index].size : nil
     }
 
+    /// The archive path of the entry at `index` as UTF-8 bytes, lent to `body` (no string is made).
+    func withArchivePath<Result>(at index: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        let span = records[index].archive
+        return try names.withUnsafeBytes { arena in
+            try body(UnsafeRawBufferPointer(rebasing: arena[Int(span.start)..<Int(span.start + span.count)]))
+        }
+    }
+
+    /// What the entry at `index` is in the tar stream, and its mode (a string only for a symlink's target).
+    func tarHeader(at index: Int) -> (kind: TarEntryKind, mode: UInt32) {
+        let record = records[index]
+        switch record.kind {
+        case Self.fileKind: return (.file(size: record.size), UInt32(record.mode))
+        case Self.directoryKind: return (.directory, UInt32(record.mode))
+        default: return (.symlink(target: string(record.target)), UInt32(record.mode))
+        }
+    }
+
     /// The source path of the entry at `index` (the only string a reader thread needs).
     public func sourcePath(at index: Int) -> String {
         self[index].sourcePath
