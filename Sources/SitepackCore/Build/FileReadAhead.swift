@@ -55,6 +55,8 @@ final class FileReadAhead: @unchecked Sendable {
     private var readersWaiting = 0
     /// No reader threads: ``take(_:)`` reads on the caller's thread.
     private let inline: Bool
+    /// The caller's open folder when reading inline.
+    private var inlineFolder: OpenFolder
 
     /// Starts `threads` readers (none when 1: ``take(_:)`` then reads on the caller's thread) over the
     /// regular files of `entries`.
@@ -65,6 +67,7 @@ final class FileReadAhead: @unchecked Sendable {
         self.files = files
         slots = Array(repeating: .empty, count: window)
         inline = threads <= 1
+        inlineFolder = OpenFolder(root: entries.sourceRoot)
         if !inline {
             for _ in 0..<threads { startWorker() }
         }
@@ -75,7 +78,7 @@ final class FileReadAhead: @unchecked Sendable {
     /// The `number`th regular file (0-based, archive order): its bytes and digest, or nil when it is over
     /// ``wholeFileLimit`` and the caller must stream it. Throws what reading it threw.
     func take(_ number: Int) throws -> Loaded? {
-        if inline { return try load(number) }
+        if inline { return try load(number, folder: &inlineFolder) }
         condition.lock()
         defer { condition.unlock() }
         let index = number % window
@@ -108,6 +111,7 @@ final class FileReadAhead: @unchecked Sendable {
 
     /// Stops the readers and frees what they read and nobody took.
     func cancel() {
+        inlineFolder.close()
         condition.lock()
         closing = true
         condition.broadcast()
@@ -121,10 +125,12 @@ final class FileReadAhead: @unchecked Sendable {
 
     private func startWorker() {
         workers.start { [self] in
+            var folder = OpenFolder(root: entries.sourceRoot)
+            defer { folder.close() }
             while let number = claim() {
                 let slot: Slot
                 do {
-                    if let loaded = try load(number) { slot = .loaded(loaded) } else { slot = .streamed }
+                    if let loaded = try load(number, folder: &folder) { slot = .loaded(loaded) } else { slot = .streamed }
                 } catch {
                     slot = .failed(error)
                 }
@@ -157,34 +163,75 @@ final class FileReadAhead: @unchecked Sendable {
 
     /// Reads and hashes file `number` whole (nil when it is over ``wholeFileLimit``); fails when it cannot
     /// be read or its size is not the scanned one.
-    private func load(_ number: Int) throws -> Loaded? {
+    private func load(_ number: Int, folder: inout OpenFolder) throws -> Loaded? {
         let index = Int(files[number])
         let size = entries.fileSize(at: index) ?? 0
         if size > wholeFileLimit { return nil }
-        let path = entries.sourcePath(at: index)
-        let file = try Self.open(path)
+        var fd = entries.withSourceLocation(at: index) { folder.open($1, in: $0) }
+        if fd < 0 {
+            // Opening relative to the folder failed: once more by the whole path, which throws the
+            // build's message for it (or, if the file just became readable, reads it).
+            let file = try Self.open(entries.sourcePath(at: index))
+            fd = dup(file.rawValue)
+            guard fd >= 0 else { throw SitepackError(.io, "cannot read \(entries.sourcePath(at: index)): out of file descriptors") }
+        }
+        defer { Glibc.close(fd) }
         // One byte more than expected, so a file that grew is caught by the same read.
         let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(size) + 1, alignment: 16)
         var count = 0
-        do {
-            while count <= Int(size) {
-                let got = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[count...]))
-                if got == 0 { break }
+        while count <= Int(size) {
+            let got = Glibc.read(fd, bytes.baseAddress! + count, Int(size) + 1 - count)
+            if got > 0 {
                 count += got
+            } else if got == 0 {
+                break
+            } else if errno != EINTR {
+                let code = errno
+                bytes.deallocate()
+                let path = entries.sourcePath(at: index)
+                throw SitepackError(.io, "cannot read \(path): \(String(cString: strerror(code)))", underlying: SystemCallError("read", errno: code))
             }
-            try file.close()
-        } catch {
-            bytes.deallocate()
-            throw error
         }
         guard count == Int(size) else {
             bytes.deallocate()
-            throw Self.changedSize(path)
+            throw Self.changedSize(entries.sourcePath(at: index))
         }
         let content = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count])
         var hasher = SHA256()
         hasher.update(bufferPointer: UnsafeRawBufferPointer(content))
         return Loaded(bytes: content, digest: hasher.finalize())
+    }
+
+    /// A folder of the site held open by one reader, so that the files in it are opened by name alone
+    /// (`openat`) instead of walking the whole path for each; reopened when the next file lies elsewhere.
+    struct OpenFolder {
+        private let root: String
+        private var relative: [UInt8] = []
+        private var fd: Int32 = -1
+
+        init(root: String) { self.root = root }
+
+        /// A descriptor for reading `name` in the folder `folder` (relative to the root), or -1.
+        mutating func open(_ name: UnsafeRawBufferPointer, in folder: UnsafeRawBufferPointer) -> Int32 {
+            if fd < 0 || !relative.elementsEqual(folder) {
+                close()
+                let path = folder.isEmpty ? root : root + "/" + String(decoding: folder, as: UTF8.self)
+                fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard fd >= 0 else { return -1 }
+                relative = Array(folder)
+            }
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: name.count + 1) { terminated in
+                UnsafeMutableRawBufferPointer(terminated).copyMemory(from: name)
+                terminated[name.count] = 0
+                return openat(fd, terminated.baseAddress!, O_RDONLY | O_CLOEXEC)
+            }
+        }
+
+        /// Closes the folder held, if any.
+        mutating func close() {
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
     }
 
     /// Opens a site file for reading, with the build's message when it is unreadable.

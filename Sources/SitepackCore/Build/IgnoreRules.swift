@@ -13,6 +13,32 @@ public struct IgnoreRules: Sendable {
         let directoryOnly: Bool
         let anchored: Bool
         let origin: String
+        /// The byte a matching subject must start with, and the one it must end with, when the
+        /// pattern starts or ends with a plain character: most names fail on these at once.
+        let first: UInt8?
+        let last: UInt8?
+
+        init(pattern: [UInt8], negated: Bool, directoryOnly: Bool, anchored: Bool, origin: String) {
+            (self.pattern, self.negated, self.directoryOnly, self.anchored, self.origin) = (pattern, negated, directoryOnly, anchored, origin)
+            let special: Set<UInt8> = [0x2a, 0x3f, 0x5b, 0x5d, 0x5c]  // * ? [ ] backslash
+            if let head = pattern.first {
+                if !special.contains(head) {
+                    first = head
+                } else if head == 0x5c, pattern.count > 1 {
+                    first = pattern[1]  // an escaped character is plain
+                } else {
+                    first = nil
+                }
+            } else {
+                first = nil
+            }
+            // A plain last character, not itself escaped (an escaped one is plain too, but rare).
+            if let tail = pattern.last, !special.contains(tail), pattern.count < 2 || pattern[pattern.count - 2] != 0x5c {
+                last = tail
+            } else {
+                last = nil
+            }
+        }
     }
 
     private var rules: [Rule] = []
@@ -89,22 +115,30 @@ public struct IgnoreRules: Sendable {
 
     /// If `path` (relative to the site root, `/`-separated) is excluded, the rule that excluded it.
     public func exclusion(for path: String, isDirectory: Bool) -> String? {
-        let full = Array(path.utf8)
-        let base: [UInt8]
-        if let slash = full.lastIndex(of: 0x2f) { base = Array(full[(slash + 1)...]) } else { base = full }
-        var verdict: String?
-        for rule in rules {
-            if rule.directoryOnly && !isDirectory { continue }
-            let subject = rule.anchored ? full : base
-            if Self.glob(rule.pattern, 0, subject, 0) {
-                verdict = rule.negated ? nil : rule.origin
+        var path = path
+        return path.withUTF8 { full in
+            var base = full
+            if let slash = full.lastIndex(of: 0x2f) { base = UnsafeBufferPointer(rebasing: full[(slash + 1)...]) }
+            var verdict: String?
+            for rule in rules {
+                if rule.directoryOnly && !isDirectory { continue }
+                let subject = rule.anchored ? full : base
+                if let first = rule.first, subject.first != first { continue }
+                if let last = rule.last, subject.last != last { continue }
+                let matched = rule.pattern.withUnsafeBufferPointer { Self.glob($0, 0, subject, 0) }
+                if matched { verdict = rule.negated ? nil : rule.origin }
             }
+            return verdict
         }
-        return verdict
     }
 
     /// Glob match with gitignore's wildcards; `*`, `?` and classes stop at `/`, `**` does not.
     static func glob(_ p: [UInt8], _ pi: Int, _ s: [UInt8], _ si: Int) -> Bool {
+        p.withUnsafeBufferPointer { p in s.withUnsafeBufferPointer { s in glob(p, pi, s, si) } }
+    }
+
+    /// ``glob(_:_:_:_:)`` on borrowed bytes.
+    static func glob(_ p: UnsafeBufferPointer<UInt8>, _ pi: Int, _ s: UnsafeBufferPointer<UInt8>, _ si: Int) -> Bool {
         var pi = pi
         var si = si
         while pi < p.count {
@@ -184,6 +218,10 @@ public struct IgnoreRules: Sendable {
 
     /// Matches a `[...]` class starting at `p[start]`; returns whether `byte` matched and the index after `]`.
     private static func matchClass(_ p: [UInt8], _ start: Int, _ byte: UInt8) -> (Bool, Int)? {
+        p.withUnsafeBufferPointer { matchClass($0, start, byte) }
+    }
+
+    private static func matchClass(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ byte: UInt8) -> (Bool, Int)? {
         var i = start + 1
         var negate = false
         if i < p.count && (p[i] == 0x21 || p[i] == 0x5e) {

@@ -21,8 +21,8 @@ struct ManifestWriter {
     }
 
     /// Writes `manifest` (whose `files` must be empty) with the entries of `entries` as its `files`;
-    /// `digest(i)` is the hex sha256 of the regular file at index `i`.
-    mutating func write(_ manifest: Manifest, entries: SiteEntries, digest: (Int) -> String) throws {
+    /// `digests` holds the 32-byte sha256 of every regular file, in archive order.
+    mutating func write(_ manifest: Manifest, entries: SiteEntries, digests: [UInt8]) throws {
         precondition(manifest.files.isEmpty, "the files list is written from the entries")
         let whole = try manifest.encoded()
         guard let range = Self.find(Self.emptyFiles, in: whole) else {
@@ -34,9 +34,16 @@ struct ManifestWriter {
             try append("[\n\n  ]".utf8)
         } else {
             try append("[\n".utf8)
+            var fileNumber = 0
             for index in entries.indices {
                 if index > 0 { try append(",\n".utf8) }
-                try writeEntry(entries[index], digest: entries.fileSize(at: index) != nil ? digest(index) : nil)
+                let (kind, mode) = entries.tarHeader(at: index)
+                var digest: ArraySlice<UInt8>?
+                if case .file = kind {
+                    digest = digests[(fileNumber * 32)..<(fileNumber * 32 + 32)]
+                    fileNumber += 1
+                }
+                try entries.withArchivePath(at: index) { try writeEntry(path: $0, kind: kind, mode: mode, digest: digest) }
             }
             try append("\n  ]".utf8)
         }
@@ -45,17 +52,20 @@ struct ManifestWriter {
     }
 
     /// One entry at depth 2, keys sorted: mode, path, sha256, size, target, type.
-    private mutating func writeEntry(_ entry: SiteEntry, digest: String?) throws {
+    private mutating func writeEntry(path: UnsafeRawBufferPointer, kind: TarEntryKind, mode: UInt32, digest: ArraySlice<UInt8>?) throws {
         try append("    {\n      \"mode\" : \"".utf8)
-        let mode = entry.mode & 0o7777
-        try append([9, 6, 3, 0].map { UInt8(ascii: "0") + UInt8((mode >> $0) & 7) })
+        let mode = mode & 0o7777
+        for shift in [9, 6, 3, 0] as [UInt32] { buffer.append(UInt8(ascii: "0") + UInt8((mode >> shift) & 7)) }
         try append("\",\n      \"path\" : ".utf8)
-        try appendString(entry.archivePath)
-        let type: String
-        switch entry.kind {
+        try appendString(path)
+        let type: StaticString
+        switch kind {
         case .file(let size):
             try append(",\n      \"sha256\" : \"".utf8)
-            try append((digest ?? "").utf8)
+            for byte in digest ?? [] {
+                buffer.append(Self.hexDigits[Int(byte >> 4)])
+                buffer.append(Self.hexDigits[Int(byte & 0x0f)])
+            }
             try append("\",\n      \"size\" : ".utf8)
             try append(String(size).utf8)
             type = "file"
@@ -63,24 +73,27 @@ struct ManifestWriter {
             type = "directory"
         case .symlink(let target):
             try append(",\n      \"target\" : ".utf8)
-            try appendString(target)
+            var target = target
+            try target.withUTF8 { try appendString(UnsafeRawBufferPointer($0)) }
             type = "symlink"
         }
         try append(",\n      \"type\" : \"".utf8)
-        try append(type.utf8)
+        try append(UnsafeRawBufferPointer(start: type.utf8Start, count: type.utf8CodeUnitCount))
         try append("\"\n    }".utf8)
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// A JSON string as JSONEncoder writes it.
-    private mutating func appendString(_ text: String) throws {
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            try append("\"".utf8)
-            try append(text.utf8)
-            try append("\"".utf8)
+    private mutating func appendString(_ text: UnsafeRawBufferPointer) throws {
+        if text.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            buffer.append(UInt8(ascii: "\""))
+            buffer.append(contentsOf: text)
+            buffer.append(UInt8(ascii: "\""))
         } else {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.withoutEscapingSlashes]
-            try append(try encoder.encode(text))
+            try append(try encoder.encode(String(decoding: text, as: UTF8.self)))
         }
     }
 

@@ -33,9 +33,10 @@ public struct SiteBuilder {
 
         let outputDirectory = absolute(options.outputDirectory)
         let rules = try IgnoreRules.forSite(options.siteDirectory, excludes: options.excludes)
-        var scanner = SiteScanner(root: options.siteDirectory, prefix: options.prefix, rules: rules,
+        let scanner = SiteScanner(root: options.siteDirectory, prefix: options.prefix, rules: rules,
                                   outputDirectory: realOutputDirectory(outputDirectory),
-                                  followSymlinks: options.followSymlinks, allowUnicode: options.allowUnicode)
+                                  followSymlinks: options.followSymlinks, allowUnicode: options.allowUnicode,
+                                  threads: options.threads)
         let scan = try scanner.scan()
         let entries = scan.entries
         let mtime = try MtimePolicy.resolve(explicit: options.sourceDateEpoch, environment: options.environment,
@@ -129,12 +130,7 @@ public struct SiteBuilder {
         let file = try output.create(Manifest.fileName)
         let (raw, path) = (file.rawValue, file.path)
         var writer = ManifestWriter { try OwnedFileDescriptor.writeAll($0, to: raw, path: path) }
-        // Asked for in archive order, once per regular file.
-        var fileNumber = 0
-        try writer.write(manifest, entries: entries) { _ in
-            defer { fileNumber += 1 }
-            return digests[(fileNumber * 32)..<(fileNumber * 32 + 32)].hexString
-        }
+        try writer.write(manifest, entries: entries, digests: digests)
         try file.sync()
         try file.close()
     }

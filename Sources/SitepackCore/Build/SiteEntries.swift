@@ -24,6 +24,9 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
         var mtime: Int64
         var kind: UInt8
         var mode: UInt16
+
+        /// The span of the source name when it has its own, else of the archive path.
+        var sourceOrArchive: Span { source.count == Span.none.count ? archive : source }
     }
 
     static let fileKind: UInt8 = 0, directoryKind: UInt8 = 1, symlinkKind: UInt8 = 2
@@ -89,6 +92,24 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
         }
     }
 
+    /// Where the entry at `index` (not the top folder) is read from, as UTF-8 bytes lent to `body`:
+    /// its folder relative to ``sourceRoot`` (empty for the root) and its name in that folder.
+    func withSourceLocation<Result>(at index: Int, _ body: (_ folder: UnsafeRawBufferPointer, _ name: UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        let record = records[index]
+        var span = record.source
+        if span.count == Span.none.count {
+            let skip = UInt32(prefix.utf8.count + 1)
+            span = Span(start: record.archive.start + skip, count: record.archive.count - skip)
+        }
+        return try names.withUnsafeBytes { arena in
+            let path = UnsafeRawBufferPointer(rebasing: arena[Int(span.start)..<Int(span.start + span.count)])
+            guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else {
+                return try body(UnsafeRawBufferPointer(rebasing: path[0..<0]), path)
+            }
+            return try body(UnsafeRawBufferPointer(rebasing: path[..<slash]), UnsafeRawBufferPointer(rebasing: path[(slash + 1)...]))
+        }
+    }
+
     /// The source path of the entry at `index` (the only string a reader thread needs).
     public func sourcePath(at index: Int) -> String {
         self[index].sourcePath
@@ -120,6 +141,21 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
         records.append(record)
     }
 
+    /// Appends the entries of `other` (scanned from the same root under the same prefix).
+    mutating func append(contentsOf other: SiteEntries) throws {
+        guard names.count + other.names.count < Int(UInt32.max) else {
+            throw SitepackError(.unpackable, "the site's names add up to more than 4 GB: pack it in parts")
+        }
+        let offset = UInt32(names.count)
+        func moved(_ span: Span) -> Span { span.count == Span.none.count ? span : Span(start: span.start + offset, count: span.count) }
+        names += other.names
+        records.reserveCapacity(records.count + other.records.count)
+        for var record in other.records {
+            (record.archive, record.source, record.target) = (moved(record.archive), moved(record.source), moved(record.target))
+            records.append(record)
+        }
+    }
+
     /// Sorts the entries byte-wise by archive path (the archive's order) and returns the source paths
     /// of the first two entries that share an archive path, if any.
     mutating func sortByArchivePath() -> (String, String)? {
@@ -127,7 +163,12 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
         var records = self.records
         self.records = []
         names.withUnsafeBufferPointer { arena in
-            records.sort { Self.compare(arena, $0.archive, $1.archive) < 0 }
+            // Ties (names equal once NFC-normalised) fall back to the source names, so the order never
+            // depends on the order the scan found them in.
+            records.sort {
+                let order = Self.compare(arena, $0.archive, $1.archive)
+                return order != 0 ? order < 0 : Self.compare(arena, $0.sourceOrArchive, $1.sourceOrArchive) < 0
+            }
         }
         self.records = records
         let clash = names.withUnsafeBufferPointer { arena in

@@ -6,56 +6,113 @@ import Darwin
 import Foundation
 
 /// Walks a site folder with `lstat` and applies the archive contract: what is kept, excluded or refused.
-public struct SiteScanner {
+///
+/// Folders are listed on `threads` threads (a queue of folders, each listed whole by one thread);
+/// the result does not depend on it: entries are sorted afterwards, and when several paths fail the
+/// error reported is the one a single-threaded depth-first walk meets first.
+public struct SiteScanner: Sendable {
     private let root: String
     private let prefix: String
     private let rules: IgnoreRules
     private let outputDirectory: String?
     private let followSymlinks: Bool
     private let allowUnicode: Bool
-    private var realRoot = ""
-    private var entries = SiteEntries(sourceRoot: "", prefix: "")
-    private var excluded: [Manifest.Exclusion] = []
-    private var newestMtime: Int64 = 0
+    private let threads: Int
 
     /// Prepares a scan of `root`; `outputDirectory` (absolute) is excluded if it lies inside.
-    public init(root: String, prefix: String, rules: IgnoreRules, outputDirectory: String?, followSymlinks: Bool, allowUnicode: Bool) {
+    public init(root: String, prefix: String, rules: IgnoreRules, outputDirectory: String?, followSymlinks: Bool,
+                allowUnicode: Bool, threads: Int = 1) {
         self.root = root
         self.prefix = prefix
         self.rules = rules
         self.outputDirectory = outputDirectory
         self.followSymlinks = followSymlinks
         self.allowUnicode = allowUnicode
+        self.threads = max(1, threads)
+    }
+
+    /// One folder to list: its real path, its path below the site root, the folders above it (a
+    /// symlink loop comes back to one of them) and its place in a depth-first walk (the index of each
+    /// folder on the way down in its parent's listing).
+    private struct Folder: Sendable {
+        var path: String
+        var relative: String
+        var ancestors: Set<FileIdentity>
+        var order: [Int32]
+    }
+
+    /// What one thread found.
+    private struct Findings {
+        var entries: SiteEntries
+        var excluded: [Manifest.Exclusion] = []
+        var newestMtime: Int64 = 0
+        /// The first failure in walk order, and where it stands in that order.
+        var failure: (order: [Int32], error: any Error)?
+
+        mutating func fail(_ error: any Error, at order: [Int32]) {
+            if let failure, !order.lexicographicallyPrecedes(failure.order) { return }
+            failure = (order, error)
+        }
     }
 
     /// Walks the folder; throws an error naming the first path that cannot be packed.
-    public mutating func scan() throws -> SiteScan {
+    public func scan() throws -> SiteScan {
         guard let resolved = realpath(root, nil) else {
             throw SitepackError(.siteMissing, "site folder \(root) does not exist: give the path of the folder holding index.html")
         }
-        realRoot = String(cString: resolved)
+        let realRoot = String(cString: resolved)
         free(resolved)
         var info = stat()
         guard stat(realRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             throw SitepackError(.siteMissing, "\(root) is not a folder: give the path of the site's folder")
         }
-        entries = SiteEntries(sourceRoot: realRoot, prefix: prefix)
-        try add(archivePath: prefix, relativeSource: nil, kind: .directory, mode: 0o755, mtime: info.st_mtim.wholeSeconds)
-        var ancestors: Set<FileIdentity> = [FileIdentity(info)]
-        try walk(directory: realRoot, relative: "", ancestors: &ancestors)
+        var found = Findings(entries: SiteEntries(sourceRoot: realRoot, prefix: prefix))
+        found.newestMtime = info.st_mtim.wholeSeconds
+        try found.entries.append(archivePath: prefix, relativeSource: nil, kind: .directory, mode: 0o755, mtime: info.st_mtim.wholeSeconds)
+        let top = Folder(path: realRoot, relative: "", ancestors: [FileIdentity(info)], order: [])
+        for part in walk(from: top, realRoot: realRoot) {
+            try found.entries.append(contentsOf: part.entries)
+            found.excluded += part.excluded
+            found.newestMtime = max(found.newestMtime, part.newestMtime)
+            if let failure = part.failure { found.fail(failure.error, at: failure.order) }
+        }
+        if let failure = found.failure { throw failure.error }
+        var entries = found.entries
         guard entries.count > 1 else {
             throw SitepackError(.siteMissing, "site folder \(root) has nothing to pack (it is empty, or every file is excluded): add the site's files or check .sitepackignore and --exclude")
         }
         if let clash = entries.sortByArchivePath() {
             throw SitepackError(.unpackable, "\(clash.1) has the same name as \(clash.0) once Unicode-normalised (NFC): rename one of them")
         }
-        excluded.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
-        return SiteScan(entries: entries, excluded: excluded, newestMtime: newestMtime)
+        let excluded = found.excluded.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return SiteScan(entries: entries, excluded: excluded, newestMtime: found.newestMtime)
     }
 
-    private mutating func add(archivePath: String, relativeSource: String?, kind: TarEntryKind, mode: UInt32, mtime: Int64) throws {
-        newestMtime = max(newestMtime, mtime)
-        try entries.append(archivePath: archivePath, relativeSource: relativeSource, kind: kind, mode: mode, mtime: mtime)
+    /// Lists `top` and every folder below it, on ``threads`` threads; one ``Findings`` a thread.
+    private func walk(from top: Folder, realRoot: String) -> [Findings] {
+        if threads == 1 {
+            var found = Findings(entries: SiteEntries(sourceRoot: realRoot, prefix: prefix))
+            var stack = [top]
+            while let folder = stack.popLast() { stack += list(folder, realRoot: realRoot, into: &found).reversed() }
+            return [found]
+        }
+        let queue = FolderQueue(top)
+        let workers = WorkerThreads()
+        let results = ScanResults()
+        for _ in 0..<threads {
+            workers.start { [self] in
+                var found = Findings(entries: SiteEntries(sourceRoot: realRoot, prefix: prefix))
+                while let folder = queue.next(workers.condition) {
+                    let below = list(folder, realRoot: realRoot, into: &found)
+                    queue.finished(folder: below, workers.condition)
+                }
+                results.add(found, workers.condition)
+            }
+        }
+        workers.condition.lock()
+        workers.waitUntilAllReturned()
+        workers.condition.unlock()
+        return results.all
     }
 
     private struct FileIdentity: Hashable {
@@ -67,10 +124,13 @@ public struct SiteScanner {
         }
     }
 
-    private mutating func walk(directory: String, relative: String, ancestors: inout Set<FileIdentity>) throws {
+    /// Adds the entries of one folder to `found` and returns its subfolders to list, in listing order.
+    private func list(_ folder: Folder, realRoot: String, into found: inout Findings) -> [Folder] {
+        let directory = folder.path
         guard let handle = opendir(directory) else {
             let code = errno
-            throw SitepackError(.unpackable, "cannot read folder \(directory): \(String(cString: strerror(code))); fix its permissions or exclude it", underlying: SystemCallError("opendir", errno: code))
+            found.fail(SitepackError(.unpackable, "cannot read folder \(directory): \(String(cString: strerror(code))); fix its permissions or exclude it", underlying: SystemCallError("opendir", errno: code)), at: folder.order)
+            return []
         }
         defer { closedir(handle) }
         var names: [String] = []
@@ -80,64 +140,81 @@ public struct SiteScanner {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        let folder = dirfd(handle)
-
-        for name in names {
-            let source = directory + "/" + name
-            let relativePath = relative.isEmpty ? name : relative + "/" + name
-            var info = stat()
-            // Relative to the open folder: no walk of the whole path for each of thousands of files.
-            guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-                let code = errno
-                throw SitepackError(.unpackable, "cannot read \(source): \(String(cString: strerror(code)))", underlying: SystemCallError("lstat", errno: code))
-            }
-            var type = info.st_mode & S_IFMT
-            if let outputDirectory, type == S_IFDIR, source == outputDirectory {
-                excluded.append(.init(path: relativePath, reason: "output-folder"))
-                continue
-            }
-            if let reason = rules.exclusion(for: relativePath, isDirectory: type == S_IFDIR) {
-                excluded.append(.init(path: relativePath, reason: reason))
-                continue
-            }
-            let (archiveName, normalised) = try archiveName(for: relativePath, source: source)
-            var linkTarget: String?
-            if type == S_IFLNK {
-                let target = try readLink(source)
-                if followSymlinks {
-                    var targetInfo = stat()
-                    guard stat(source, &targetInfo) == 0 else {
-                        throw SitepackError(.unpackable, "symlink \(source) points to \(target), which does not exist: remove the link or fix its target")
-                    }
-                    info = targetInfo
-                    type = info.st_mode & S_IFMT
-                } else {
-                    let resolved = try checkLinkStaysInside(source: source, target: target)
-                    linkTarget = Self.normalisedTarget(target, linkFolder: directory, resolved: resolved)
+        let descriptor = dirfd(handle)
+        var below: [Folder] = []
+        for (number, name) in names.enumerated() {
+            do {
+                if let subfolder = try add(name, in: folder, descriptor: descriptor, realRoot: realRoot, into: &found) {
+                    below.append(Folder(path: subfolder.path, relative: subfolder.relative, ancestors: subfolder.ancestors,
+                                        order: folder.order + [Int32(number)]))
                 }
-            }
-            let mtime = info.st_mtim.wholeSeconds
-            switch type {
-            case S_IFDIR:
-                let identity = FileIdentity(info)
-                guard !ancestors.contains(identity) else {
-                    throw SitepackError(.unpackable, "\(source) leads back into one of its own parent folders (a symlink loop): remove the link or build without --follow-symlinks")
-                }
-                try add(archivePath: archiveName, relativeSource: normalised ? relativePath : nil, kind: .directory, mode: 0o755, mtime: mtime)
-                ancestors.insert(identity)
-                try walk(directory: source, relative: relativePath, ancestors: &ancestors)
-                ancestors.remove(identity)
-            case S_IFREG:
-                // Readability is checked when the file is read (SiteBuilder), with the same message.
-                let mode: UInt32 = info.st_mode & 0o111 != 0 ? 0o755 : 0o644
-                try add(archivePath: archiveName, relativeSource: normalised ? relativePath : nil, kind: .file(size: Int64(info.st_size)), mode: mode, mtime: mtime)
-            case S_IFLNK:
-                try add(archivePath: archiveName, relativeSource: normalised ? relativePath : nil, kind: .symlink(target: linkTarget ?? ""), mode: 0o777, mtime: mtime)
-            default:
-                let what = type == S_IFIFO ? "a FIFO" : type == S_IFSOCK ? "a socket" : "a device file"
-                throw SitepackError(.unpackable, "\(source) is \(what); a site may only hold files, folders and symlinks: remove it or exclude it with --exclude")
+            } catch {
+                found.fail(error, at: folder.order + [Int32(number)])
+                return below
             }
         }
+        return below
+    }
+
+    /// Adds one name of a folder; answers the folder to list when it is one.
+    private func add(_ name: String, in folder: Folder, descriptor: Int32, realRoot: String,
+                     into found: inout Findings) throws -> Folder? {
+        let directory = folder.path
+        let source = directory + "/" + name
+        let relativePath = folder.relative.isEmpty ? name : folder.relative + "/" + name
+        var info = stat()
+        // Relative to the open folder: no walk of the whole path for each of thousands of files.
+        guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            let code = errno
+            throw SitepackError(.unpackable, "cannot read \(source): \(String(cString: strerror(code)))", underlying: SystemCallError("lstat", errno: code))
+        }
+        var type = info.st_mode & S_IFMT
+        if let outputDirectory, type == S_IFDIR, source == outputDirectory {
+            found.excluded.append(.init(path: relativePath, reason: "output-folder"))
+            return nil
+        }
+        if let reason = rules.exclusion(for: relativePath, isDirectory: type == S_IFDIR) {
+            found.excluded.append(.init(path: relativePath, reason: reason))
+            return nil
+        }
+        let (archiveName, normalised) = try archiveName(for: relativePath, source: source)
+        var linkTarget: String?
+        if type == S_IFLNK {
+            let target = try readLink(source)
+            if followSymlinks {
+                var targetInfo = stat()
+                guard stat(source, &targetInfo) == 0 else {
+                    throw SitepackError(.unpackable, "symlink \(source) points to \(target), which does not exist: remove the link or fix its target")
+                }
+                info = targetInfo
+                type = info.st_mode & S_IFMT
+            } else {
+                let resolved = try checkLinkStaysInside(source: source, target: target, realRoot: realRoot)
+                linkTarget = Self.normalisedTarget(target, linkFolder: directory, resolved: resolved)
+            }
+        }
+        let mtime = info.st_mtim.wholeSeconds
+        let relativeSource = normalised ? relativePath : nil
+        found.newestMtime = max(found.newestMtime, mtime)
+        switch type {
+        case S_IFDIR:
+            let identity = FileIdentity(info)
+            guard !folder.ancestors.contains(identity) else {
+                throw SitepackError(.unpackable, "\(source) leads back into one of its own parent folders (a symlink loop): remove the link or build without --follow-symlinks")
+            }
+            try found.entries.append(archivePath: archiveName, relativeSource: relativeSource, kind: .directory, mode: 0o755, mtime: mtime)
+            return Folder(path: source, relative: relativePath, ancestors: folder.ancestors.union([identity]), order: [])
+        case S_IFREG:
+            // Readability is checked when the file is read (SiteBuilder), with the same message.
+            let mode: UInt32 = info.st_mode & 0o111 != 0 ? 0o755 : 0o644
+            try found.entries.append(archivePath: archiveName, relativeSource: relativeSource, kind: .file(size: Int64(info.st_size)), mode: mode, mtime: mtime)
+        case S_IFLNK:
+            try found.entries.append(archivePath: archiveName, relativeSource: relativeSource, kind: .symlink(target: linkTarget ?? ""), mode: 0o777, mtime: mtime)
+        default:
+            let what = type == S_IFIFO ? "a FIFO" : type == S_IFSOCK ? "a socket" : "a device file"
+            throw SitepackError(.unpackable, "\(source) is \(what); a site may only hold files, folders and symlinks: remove it or exclude it with --exclude")
+        }
+        return nil
     }
 
     /// The entry's name in the archive, refusing non-ASCII names unless allowed (then NFC), and whether
@@ -186,7 +263,7 @@ public struct SiteScanner {
 
     /// A kept symlink must be relative and resolve (through any chain) to something inside the site;
     /// returns the real path it resolves to.
-    private func checkLinkStaysInside(source: String, target: String) throws -> String {
+    private func checkLinkStaysInside(source: String, target: String, realRoot: String) throws -> String {
         if target.hasPrefix("/") {
             throw SitepackError(.symlinkEscape, "symlink \(source) has an absolute target (\(target)): make it relative to a file inside the site, or pass --follow-symlinks to store the target's content")
         }
@@ -199,5 +276,45 @@ public struct SiteScanner {
             throw SitepackError(.symlinkEscape, "symlink \(source) points outside the site (to \(real)): replace it with a copy, or pass --follow-symlinks to store the target's content")
         }
         return real
+    }
+}
+
+extension SiteScanner {
+    /// The folders still to list, shared by the scan's threads under the workers' condition.
+    private final class FolderQueue: @unchecked Sendable {
+        private var waiting: [Folder]
+        private var busy = 0
+
+        init(_ top: Folder) { waiting = [top] }
+
+        /// The next folder to list; nil once none waits and none is being listed (the walk is over).
+        func next(_ condition: NSCondition) -> Folder? {
+            condition.lock()
+            defer { condition.unlock() }
+            while waiting.isEmpty && busy > 0 { condition.wait() }
+            guard let folder = waiting.popLast() else { return nil }
+            busy += 1
+            return folder
+        }
+
+        /// Queues the subfolders a thread found in the folder it listed.
+        func finished(folder below: [Folder], _ condition: NSCondition) {
+            condition.lock()
+            waiting += below.reversed()
+            busy -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Each thread's findings, collected under the workers' condition.
+    private final class ScanResults: @unchecked Sendable {
+        private(set) var all: [Findings] = []
+
+        func add(_ found: Findings, _ condition: NSCondition) {
+            condition.lock()
+            all.append(found)
+            condition.unlock()
+        }
     }
 }

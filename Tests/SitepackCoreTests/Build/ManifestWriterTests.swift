@@ -14,14 +14,14 @@ struct ManifestWriterTests {
                  compressor: .init(name: "libdeflate", version: "1.14", level: 6, format: "gzip-members", blockSize: 2_097_152))
     }
 
+    /// `digests` as hex; the writer takes them as 32 bytes each.
     static func streamed(_ manifest: Manifest, _ entries: SiteEntries, digests: [String]) throws -> [UInt8] {
         var bytes: [UInt8] = []
         var writer = ManifestWriter { bytes.append(contentsOf: $0) }
-        var next = 0
-        try writer.write(manifest, entries: entries) { _ in
-            defer { next += 1 }
-            return digests[next]
+        let raw = digests.flatMap { hex in
+            stride(from: 0, to: hex.utf8.count, by: 2).map { UInt8(String(Array(hex)[$0...($0 + 1)]), radix: 16)! }
         }
+        try writer.write(manifest, entries: entries, digests: raw)
         return bytes
     }
 

@@ -309,4 +309,62 @@ struct ManyFilesBuildTests {
         #expect(manifest.files.first { $0.path == "site/d029/p0099.html" }?.sha256 == sums[0])
         #expect(manifest.files.first { $0.path == "site/d005/big.bin" }?.sha256 == sums[1])
     }
+
+    /// Scans `site` on `threads` threads with the default ignore rules.
+    private func scan(_ site: String, threads: Int) throws -> SiteScan {
+        let rules = try IgnoreRules.forSite(site, excludes: ["*.tmp"])
+        return try SiteScanner(root: site, prefix: "site", rules: rules, outputDirectory: nil, followSymlinks: false,
+                               allowUnicode: false, threads: threads).scan()
+    }
+
+    @Test("the scan finds the same entries, exclusions and newest mtime on 1 and 4 threads, and names the same failure: the first of a depth-first walk")
+    func parallelScanIsTheSequentialOne() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let site = dir.join("site")
+        let generated = try Subprocess.run(["python3", Subprocess.packageRoot + "/benchmarks/gen-site.py", site, "600", "600K", "--per-folder", "20"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        for folder in ["d003", "d011", "d017"] {
+            _ = try dir.write("site/\(folder)/deep/er/x.html", "x")
+            _ = try dir.write("site/\(folder)/deep/skip.tmp", "excluded")
+            _ = try dir.write("site/\(folder)/.git/HEAD", "excluded")
+        }
+        let one = try scan(site, threads: 1)
+        for _ in 0..<3 {
+            let four = try scan(site, threads: 4)
+            #expect(Array(four.entries) == Array(one.entries))
+            #expect(four.excluded == one.excluded)
+            #expect(four.newestMtime == one.newestMtime)
+        }
+        #expect(one.entries.count == 1 + 1 + 30 + 600 + 3 * 3)  // the top folder, index.html, folders, pages, deep/er/x.html
+        #expect(one.excluded.count == 6)
+
+        // Special files in several folders: every thread count reports the one met first.
+        for fifo in ["d002/zz.pipe", "d011/deep/er/p", "d003/deep/q", "d029/p", "a.pipe"] {
+            #expect(mkfifo(dir.join("site/" + fifo), 0o644) == 0)
+        }
+        let expected = try #require(throws: SitepackError.self) { try scan(site, threads: 1) }
+        #expect(expected.message.contains("FIFO"))
+        for _ in 0..<5 {
+            let parallel = try #require(throws: SitepackError.self) { try scan(site, threads: 4) }
+            #expect(parallel.message == expected.message)
+        }
+    }
+
+    @Test("a file that disappears after the scan fails the read with its path, on reader threads and inline")
+    func vanishedFileIsNamed() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for number in 0..<50 { _ = try dir.write("site/f\(number / 10)/p\(number).html", "page \(number)") }
+        let found = try scan(dir.join("site"), threads: 2)
+        try FileManager.default.removeItem(atPath: dir.join("site/f3/p31.html"))
+        for threads in [1, 2] {
+            let readAhead = FileReadAhead(entries: found.entries, threads: threads)
+            defer { readAhead.cancel() }
+            let error = try #require(throws: SitepackError.self) {
+                for number in 0..<50 { _ = try readAhead.take(number).map { $0.bytes.deallocate() } }
+            }
+            #expect(error.message.contains("site/f3/p31.html") && error.message.contains("No such file"), "\(error.message)")
+        }
+    }
 }
