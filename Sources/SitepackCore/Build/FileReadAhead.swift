@@ -50,8 +50,9 @@ final class FileReadAhead: @unchecked Sendable {
     private var taken = 0
     private var reserved = 0
     private var closing = false
-    /// Who waits on `condition`, so that a hand-over wakes only a thread that waits for it.
-    private var consumerWaiting = false
+    /// Who waits on `condition`, so that a hand-over wakes only a thread that waits for it: the file
+    /// number the consumer waits for (-1: none), and how many readers wait for room.
+    private var awaited = -1
     private var readersWaiting = 0
     /// No reader threads: ``take(_:)`` reads on the caller's thread.
     private let inline: Bool
@@ -85,20 +86,22 @@ final class FileReadAhead: @unchecked Sendable {
         while true {
             switch slots[index] {
             case .empty:
-                consumerWaiting = true
+                // Readers asleep for room get it now, whatever the batch (they may hold the file awaited).
+                if readersWaiting > 0 { condition.broadcast() }
+                awaited = number
                 condition.wait()
-                consumerWaiting = false
+                awaited = -1
                 continue
             case .loaded(let loaded):
                 slots[index] = .empty
                 taken = number + 1
                 reserved -= loaded.bytes.count
-                if readersWaiting > 0 { condition.broadcast() }
+                wakeReaders(after: number)
                 return loaded
             case .streamed:
                 slots[index] = .empty
                 taken = number + 1
-                if readersWaiting > 0 { condition.broadcast() }
+                wakeReaders(after: number)
                 return nil
             case .failed(let error):
                 slots[index] = .empty
@@ -108,6 +111,15 @@ final class FileReadAhead: @unchecked Sendable {
             }
         }
     }
+
+    /// Wakes readers waiting for room once a batch of files has been taken, not after each one: a
+    /// wake-up per file costs more than reading a small file.
+    private func wakeReaders(after number: Int) {
+        if readersWaiting > 0 && number % Self.wakeBatch == Self.wakeBatch - 1 { condition.broadcast() }
+    }
+
+    /// Files taken between two wake-ups of waiting readers.
+    private static let wakeBatch = 64
 
     /// Stops the readers and frees what they read and nobody took.
     func cancel() {
@@ -136,7 +148,7 @@ final class FileReadAhead: @unchecked Sendable {
                 }
                 condition.lock()
                 if closing, case .loaded(let loaded) = slot { loaded.bytes.deallocate() } else { slots[number % window] = slot }
-                if consumerWaiting { condition.broadcast() }
+                if awaited == number { condition.broadcast() }
                 condition.unlock()
             }
         }
@@ -176,13 +188,16 @@ final class FileReadAhead: @unchecked Sendable {
             guard fd >= 0 else { throw SitepackError(.io, "cannot read \(entries.sourcePath(at: index)): out of file descriptors") }
         }
         defer { Glibc.close(fd) }
-        // One byte more than expected, so a file that grew is caught by the same read.
+        // One byte more than expected, so a file that grew is caught by the same read; a regular file
+        // reads short only at its end, so a short read needs no second one to find the end.
         let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(size) + 1, alignment: 16)
         var count = 0
         while count <= Int(size) {
-            let got = Glibc.read(fd, bytes.baseAddress! + count, Int(size) + 1 - count)
+            let asked = Int(size) + 1 - count
+            let got = Glibc.read(fd, bytes.baseAddress! + count, asked)
             if got > 0 {
                 count += got
+                if got < asked { break }
             } else if got == 0 {
                 break
             } else if errno != EINTR {
