@@ -51,6 +51,9 @@ extension SitepackCommand {
         @Flag(name: .long, help: "Print the report as JSON on stdout.")
         var json = false
 
+        @Flag(name: [.short, .long], help: "Print no warnings on stderr (the report still goes to stdout), as the other commands' --quiet.")
+        var quiet = false
+
         func validate() throws {
             if (target == nil) == (task == nil) { throw ValidationError("give a store, an artifact URL or --task FILE (one of them)") }
             if runtime == .dockerNginx { throw ValidationError("--runtime docker-nginx needs the Docker containerizer; check runs python, busybox or sitepack") }
@@ -59,7 +62,7 @@ extension SitepackCommand {
 
         func run() async throws {
             var logger = Logger(label: "sitepack.check", factory: { StreamLogHandler.standardError(label: $0) })
-            logger.logLevel = .warning
+            logger.logLevel = quiet ? .error : .warning
             let source: CheckOptions.Source
             if let task {
                 source = .task(task)
