@@ -16,7 +16,7 @@ extension SitepackCommand {
                 """
         )
 
-        @Argument(help: "The archive (content.tar.gz).")
+        @Argument(help: "The archive (content.tar.gz), or a store or version folder holding one (its manifest.json is then checked too).")
         var archive: String
 
         @Option(name: .long, help: "The manifest.json to check every entry against.")
@@ -33,13 +33,14 @@ extension SitepackCommand {
 
         func run() async throws {
             let report = try await reportingErrors {
-                let manifest = try self.manifest.map { try Manifest.load(from: $0) }
+                let target = try ArchiveVerifier.target(for: archive)
+                let manifest = try (self.manifest ?? target.manifest).map { try Manifest.load(from: $0) }
                 let limits = maxFiles.map { count in
                     var limits = ExtractionLimits()
                     limits.maxEntries = count
                     return limits
                 }
-                return try ArchiveVerifier.verify(archive: archive, manifest: manifest, limits: limits)
+                return try ArchiveVerifier.verify(archive: target.archive, manifest: manifest, limits: limits)
             }
             if output.json {
                 try FileHandleOutput.json(report)

@@ -95,4 +95,25 @@ import Testing
         let single = try T.sitepack(["verify", "\(corpus.files)/symlink-climb.tar.gz"])
         #expect(single.stdout.contains("warning: no-index"))
     }
+
+    @Test("a store folder or a version folder is verified with the manifest beside it; a folder without an archive says what to give")
+    func foldersAreVerifiedWithTheirManifest() throws {
+        let temp = try FetchTempDir()
+        try FileManager.default.createDirectory(atPath: "\(temp.path)/site/sub", withIntermediateDirectories: true)
+        try Data("<h1>hi</h1>".utf8).write(to: URL(fileURLWithPath: "\(temp.path)/site/index.html"))
+        try Data("page".utf8).write(to: URL(fileURLWithPath: "\(temp.path)/site/sub/page.html"))
+        let build = try T.sitepack(["build", "\(temp.path)/site", "-o", "\(temp.path)/dist", "--quiet"])
+        #expect(build.status == 0, "\(build.stderr)")
+        let sha = try #require(build.stdout.split(separator: " ").first.map(String.init))
+        for folder in ["\(temp.path)/dist", "\(temp.path)/dist/", "\(temp.path)/dist/sites/site/\(sha)"] {
+            let result = try T.sitepack(["verify", folder, "--json"])
+            #expect(result.status == 0, "\(folder): \(result.stdout) \(result.stderr)")
+            let report = try json(result.stdout)
+            #expect(report["manifest_checked"] as? Bool == true)
+            #expect(report["sha256"] as? String == sha)
+        }
+        let empty = try T.sitepack(["verify", "\(temp.path)/site"])
+        #expect(empty.status == 1)
+        #expect(empty.stderr.contains("\(temp.path)/site is a folder without content.tar.gz"), "\(empty.stderr)")
+    }
 }

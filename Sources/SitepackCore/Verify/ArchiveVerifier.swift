@@ -43,6 +43,21 @@ public enum ArchiveVerifier {
                             manifestChecked: manifest != nil, findings: findings)
     }
 
+    /// What `sitepack verify PATH` reads: PATH itself when it is a file; for a folder holding an
+    /// artifact (a store, whose top-level files are its newest version, or a version's own folder),
+    /// its `content.tar.gz` and, when there, its `manifest.json`. A folder without one is an error
+    /// naming what to give instead.
+    public static func target(for path: String) throws -> (archive: String, manifest: String?) {
+        guard let status = FileSystem.status(path), status.st_mode & S_IFMT == S_IFDIR else { return (path, nil) }
+        let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let archive = folder + "/" + ArtifactAddress.archiveFile
+        guard FileSystem.status(archive) != nil else {
+            throw SitepackError(.invalidInput, "\(path) is a folder without \(ArtifactAddress.archiveFile): give the archive itself, or a store (build -o DIR) or one of its version folders (DIR/\(ArtifactAddress.sitesSegment)/<name>/<sha256>)")
+        }
+        let manifest = folder + "/" + ArtifactAddress.manifestFile
+        return (archive, FileSystem.status(manifest) != nil ? manifest : nil)
+    }
+
     /// What the second pass learnt.
     struct EntryScan {
         var inventory = ArchiveInventory()
