@@ -16,9 +16,9 @@ public struct ExtractionPolicy: Sendable {
 
     /// The limits in force.
     public var limits: ExtractionLimits
-    /// Every path seen so far, and whether it is a regular file (a valid hard-link target): one table
-    /// rather than two, since at 100,000 entries it is most of the policy's memory.
-    private var seen: [String: Bool] = [:]
+    /// Every path seen so far, flagged when it is a regular file (a valid hard-link target): one packed
+    /// table, since at 100,000 entries it is most of the policy's memory.
+    private var seen = PathTable()
     /// Entries checked so far.
     public private(set) var entryCount = 0
 
@@ -52,7 +52,7 @@ public struct ExtractionPolicy: Sendable {
             try Self.checkSymlink(target: target, at: path, entry: name)
         case .hardlink(let target):
             let normalized = try Self.normalize(target, entry: name, what: "hard-link target", rule: "hardlink-outside")
-            guard seen[normalized] == true else {
+            guard seen.flag(of: normalized) == true else {
                 throw ExtractionViolation(rule: "hardlink-outside", entry: name,
                                           reason: "hard link to '\(target)', which is not a regular file earlier in this archive")
             }
@@ -67,7 +67,7 @@ public struct ExtractionPolicy: Sendable {
         }
         if !path.isEmpty {
             let regular = header.kind == .file || hardlinkTarget != nil
-            guard seen.updateValue(regular, forKey: path) == nil else {
+            guard seen.insert(path, flag: regular) else {
                 throw ExtractionViolation(rule: "duplicate-path", entry: name,
                                           reason: "the path '\(path)' appears twice; a later entry would replace or redirect the earlier one")
             }
