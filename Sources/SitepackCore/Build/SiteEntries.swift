@@ -24,9 +24,6 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
         var mtime: Int64
         var kind: UInt8
         var mode: UInt16
-
-        /// The span of the source name when it has its own, else of the archive path.
-        var sourceOrArchive: Span { source.count == Span.none.count ? archive : source }
     }
 
     static let fileKind: UInt8 = 0, directoryKind: UInt8 = 1, symlinkKind: UInt8 = 2
@@ -50,23 +47,18 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
     /// The entry at `index`, with its paths as strings.
     public subscript(index: Int) -> SiteEntry {
         let record = records[index]
-        let archivePath = string(record.archive)
-        let sourcePath: String
-        if record.archive.count == UInt32(prefix.utf8.count) {
-            sourcePath = sourceRoot
-        } else if record.source.count == Span.none.count {
-            let skip = UInt32(prefix.utf8.count + 1)
-            sourcePath = sourceRoot + "/" + string(Span(start: record.archive.start + skip, count: record.archive.count - skip))
-        } else {
-            sourcePath = sourceRoot + "/" + string(record.source)
-        }
-        let kind: TarEntryKind
-        switch record.kind {
-        case Self.fileKind: kind = .file(size: record.size)
-        case Self.directoryKind: kind = .directory
-        default: kind = .symlink(target: string(record.target))
-        }
-        return SiteEntry(archivePath: archivePath, sourcePath: sourcePath, kind: kind, mode: UInt32(record.mode), mtime: record.mtime)
+        let sourcePath = Self.relativeSource(of: record, prefixCount: prefix.utf8.count).map { sourceRoot + "/" + string($0) } ?? sourceRoot
+        let (kind, mode) = tarHeader(at: index)
+        return SiteEntry(archivePath: string(record.archive), sourcePath: sourcePath, kind: kind, mode: mode, mtime: record.mtime)
+    }
+
+    /// Where an entry's source path below the site root lies in ``names``: its own name when NFC changed
+    /// it, else its archive path without the prefix; nil for the top folder (the site root itself).
+    private static func relativeSource(of record: Record, prefixCount: Int) -> Span? {
+        if record.source.count != Span.none.count { return record.source }
+        let skip = UInt32(prefixCount + 1)
+        guard record.archive.count >= skip else { return nil }
+        return Span(start: record.archive.start + skip, count: record.archive.count - skip)
     }
 
     /// Whether the entry at `index` is a regular file, and its size (nil otherwise), without making strings.
@@ -95,12 +87,7 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
     /// Where the entry at `index` (not the top folder) is read from, as UTF-8 bytes lent to `body`:
     /// its folder relative to ``sourceRoot`` (empty for the root) and its name in that folder.
     func withSourceLocation<Result>(at index: Int, _ body: (_ folder: UnsafeRawBufferPointer, _ name: UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        let record = records[index]
-        var span = record.source
-        if span.count == Span.none.count {
-            let skip = UInt32(prefix.utf8.count + 1)
-            span = Span(start: record.archive.start + skip, count: record.archive.count - skip)
-        }
+        let span = Self.relativeSource(of: records[index], prefixCount: prefix.utf8.count) ?? Span(start: 0, count: 0)
         return try names.withUnsafeBytes { arena in
             let path = UnsafeRawBufferPointer(rebasing: arena[Int(span.start)..<Int(span.start + span.count)])
             guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else {
@@ -162,12 +149,15 @@ public struct SiteEntries: RandomAccessCollection, Sendable {
         let names = self.names
         var records = self.records
         self.records = []
+        let prefixCount = prefix.utf8.count
         names.withUnsafeBufferPointer { arena in
             // Ties (names equal once NFC-normalised) fall back to the source names, so the order never
             // depends on the order the scan found them in.
             records.sort {
                 let order = Self.compare(arena, $0.archive, $1.archive)
-                return order != 0 ? order < 0 : Self.compare(arena, $0.sourceOrArchive, $1.sourceOrArchive) < 0
+                if order != 0 { return order < 0 }
+                let (a, b) = (Self.relativeSource(of: $0, prefixCount: prefixCount), Self.relativeSource(of: $1, prefixCount: prefixCount))
+                return Self.compare(arena, a ?? $0.archive, b ?? $1.archive) < 0
             }
         }
         self.records = records

@@ -70,7 +70,7 @@ public struct SiteScanner: Sendable {
         found.newestMtime = info.st_mtim.wholeSeconds
         try found.entries.append(archivePath: prefix, relativeSource: nil, kind: .directory, mode: 0o755, mtime: info.st_mtim.wholeSeconds)
         let top = Folder(path: realRoot, relative: "", ancestors: [FileIdentity(info)], order: [])
-        for part in walk(from: top, realRoot: realRoot) {
+        for part in walk(from: top) {
             try found.entries.append(contentsOf: part.entries)
             found.excluded += part.excluded
             found.newestMtime = max(found.newestMtime, part.newestMtime)
@@ -89,11 +89,12 @@ public struct SiteScanner: Sendable {
     }
 
     /// Lists `top` and every folder below it, on ``threads`` threads; one ``Findings`` a thread.
-    private func walk(from top: Folder, realRoot: String) -> [Findings] {
+    private func walk(from top: Folder) -> [Findings] {
+        let realRoot = top.path
         if threads == 1 {
             var found = Findings(entries: SiteEntries(sourceRoot: realRoot, prefix: prefix))
             var stack = [top]
-            while let folder = stack.popLast() { stack += list(folder, realRoot: realRoot, into: &found).reversed() }
+            while let folder = stack.popLast() { stack += list(folder, into: &found).reversed() }
             return [found]
         }
         let queue = FolderQueue(top)
@@ -103,7 +104,7 @@ public struct SiteScanner: Sendable {
             workers.start { [self] in
                 var found = Findings(entries: SiteEntries(sourceRoot: realRoot, prefix: prefix))
                 while let folder = queue.next(workers.condition) {
-                    let below = list(folder, realRoot: realRoot, into: &found)
+                    let below = list(folder, into: &found)
                     queue.finished(folder: below, workers.condition)
                 }
                 results.add(found, workers.condition)
@@ -125,7 +126,7 @@ public struct SiteScanner: Sendable {
     }
 
     /// Adds the entries of one folder to `found` and returns its subfolders to list, in listing order.
-    private func list(_ folder: Folder, realRoot: String, into found: inout Findings) -> [Folder] {
+    private func list(_ folder: Folder, into found: inout Findings) -> [Folder] {
         let directory = folder.path
         guard let handle = opendir(directory) else {
             let code = errno
@@ -144,9 +145,9 @@ public struct SiteScanner: Sendable {
         var below: [Folder] = []
         for (number, name) in names.enumerated() {
             do {
-                if let subfolder = try add(name, in: folder, descriptor: descriptor, realRoot: realRoot, into: &found) {
-                    below.append(Folder(path: subfolder.path, relative: subfolder.relative, ancestors: subfolder.ancestors,
-                                        order: folder.order + [Int32(number)]))
+                if var subfolder = try add(name, in: folder, descriptor: descriptor, into: &found) {
+                    subfolder.order = folder.order + [Int32(number)]
+                    below.append(subfolder)
                 }
             } catch {
                 found.fail(error, at: folder.order + [Int32(number)])
@@ -157,8 +158,7 @@ public struct SiteScanner: Sendable {
     }
 
     /// Adds one name of a folder; answers the folder to list when it is one.
-    private func add(_ name: String, in folder: Folder, descriptor: Int32, realRoot: String,
-                     into found: inout Findings) throws -> Folder? {
+    private func add(_ name: String, in folder: Folder, descriptor: Int32, into found: inout Findings) throws -> Folder? {
         let directory = folder.path
         let source = directory + "/" + name
         let relativePath = folder.relative.isEmpty ? name : folder.relative + "/" + name
@@ -189,7 +189,7 @@ public struct SiteScanner: Sendable {
                 info = targetInfo
                 type = info.st_mode & S_IFMT
             } else {
-                let resolved = try checkLinkStaysInside(source: source, target: target, realRoot: realRoot)
+                let resolved = try checkLinkStaysInside(source: source, target: target, realRoot: found.entries.sourceRoot)
                 linkTarget = Self.normalisedTarget(target, linkFolder: directory, resolved: resolved)
             }
         }
